@@ -1,0 +1,296 @@
+"""The ``mfaenv`` command: argument parsing, the commands, and the one error boundary.
+
+The shell function ``mfa`` (from ``mfaenv init SHELL``) runs the ``sh-*`` commands
+and evals what they print; every other verb is passed straight through.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import IO, Any
+
+from mfaenv import __version__
+from mfaenv.cache import Cache, UntrustedFile
+from mfaenv.env import SESSION, ShellState, session_values
+from mfaenv.errors import MfaEnvError, warn
+from mfaenv.session import Session, fingerprint
+from mfaenv.shells import SHELLS, Change, get_shell
+from mfaenv.timefmt import check_duration, format_remaining, parse_duration, remaining
+
+# Verbs the shell function evals (as ``sh-VERB``); anything else that is not
+# passed through is ``sh-on`` (``mfa 123456``, ``mfa --profile dev``, ``mfa``).
+EVAL_VERBS = ("off", "sandbox")
+PASSTHROUGH = ("status", "init", "help", "version", "-h", "--help", "--version")
+
+_CODE = re.compile(r"[0-9]{6}")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error as one ``mfaenv:`` line.
+
+    The ``sh-*`` parsers print help on stderr: their stdout is evaluated by the shell.
+    """
+
+    help_to_stderr = False
+
+    def error(self, message: str) -> Any:  # argparse declares NoReturn
+        raise MfaEnvError(f"{message} (see `mfa help`)", exit_code=2)
+
+    def print_help(self, file: IO[str] | None = None) -> None:
+        super().print_help(file or (sys.stderr if self.help_to_stderr else sys.stdout))
+
+
+def _emit(code: str) -> None:
+    """Write shell code to stdout, bytes exact (values may hold any bytes but NUL)."""
+    sys.stdout.flush()
+    sys.stdout.buffer.write(code.encode("utf-8", "surrogateescape"))
+    sys.stdout.buffer.flush()
+
+
+def _check_code(code: str | None) -> str | None:
+    if code is None or _CODE.fullmatch(code):
+        return code
+    if re.fullmatch(r"[\d\s-]*", code):
+        raise MfaEnvError("an MFA code is exactly 6 digits", exit_code=2)
+    raise MfaEnvError(f"unknown command {code!r} (see `mfa help`)", exit_code=2)
+
+
+def _command() -> list[str]:
+    """How the shell integration runs this program: an absolute path, never a PATH lookup."""
+    script = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
+    if script is not None and script.name == "mfaenv" and script.is_file():
+        return [str(script.resolve())]
+    # ``python -m mfaenv``; -P keeps the current directory off sys.path (3.11+).
+    safe = ["-P"] if sys.version_info >= (3, 11) else []
+    return [sys.executable, *safe, "-m", "mfaenv"]
+
+
+# --- commands -------------------------------------------------------------------
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    shell = get_shell(args.shell)
+    _emit(shell.render_init(_command(), PASSTHROUGH, EVAL_VERBS))
+    return 0
+
+
+def _reuse(cache: Cache, profile: str, explicit: bool, base: dict[str, str]) -> Session:
+    """The cached session of ``profile``, checked; no AWS call and no boto3."""
+    try:
+        session = cache.reusable_session(profile, time.time())
+    except UntrustedFile as err:
+        raise MfaEnvError(f"{err}; not using it: run `mfa CODE` for a new session") from None
+    if session is None:
+        raise MfaEnvError(
+            f"no cached MFA session for profile {profile!r}; "
+            "run `mfa CODE` with a code from your MFA device"
+        )
+    key = base.get("AWS_ACCESS_KEY_ID")
+    if not explicit and key and session.source != fingerprint(key):
+        raise MfaEnvError(
+            f"the cached session of profile {profile!r} was made from another access key than "
+            "the one in your environment; run `mfa CODE` for a new session"
+        )
+    return session
+
+
+def cmd_on(args: argparse.Namespace) -> int:
+    shell = get_shell(args.shell)
+    code = _check_code(args.code)
+    duration = check_duration(parse_duration(args.duration)) if args.duration else None
+    state = ShellState.from_process()
+    explicit = args.profile is not None
+    profile = args.profile or state.environ.get("AWS_PROFILE") or "default"
+    base = state.without(SESSION)
+    cache = Cache()
+    if code is None:
+        session = _reuse(cache, profile, explicit, base)
+    else:
+        from mfaenv import config
+        from mfaenv.login import new_session
+
+        session = new_session(
+            profile=profile,
+            explicit_profile=explicit,
+            environ=base,
+            code=code,
+            duration=duration,
+            serial=args.serial,
+            config=config.load(),
+            cache=cache,
+        )
+    _emit(shell.render(state.apply(SESSION, session_values(session))))
+    left = format_remaining(remaining(session.expires_epoch, time.time()))
+    warn(f"MFA session for profile {profile!r}, {left} left")
+    return 0
+
+
+def cmd_off(args: argparse.Namespace) -> int:
+    shell = get_shell(args.shell)
+    state = ShellState.from_process()
+    if not state.active(SESSION):
+        raise MfaEnvError("no MFA session in this shell; nothing to undo")
+    change, known = state.remove(SESSION)
+    _emit(shell.render(change))
+    if not known:
+        warn(
+            "this shell inherited its MFA session, so the keys it replaced are unknown here; "
+            "the session variables are unset"
+        )
+    return 0
+
+
+def _session_status(environ: dict[str, str], now: float) -> dict[str, Any] | None:
+    profile = environ.get("MFAENV_PROFILE")
+    if profile is None:
+        return None
+    try:
+        expires = int(environ.get("MFAENV_EXPIRES", ""))
+    except ValueError:
+        raise MfaEnvError("MFAENV_EXPIRES is not a number; run `mfa off`") from None
+    left = remaining(expires, now)
+    return {
+        "active": True,
+        "profile": profile,
+        "arn": environ.get("MFAENV_ARN"),
+        "serial": environ.get("MFAENV_SERIAL"),
+        "access_key_id": environ.get("AWS_ACCESS_KEY_ID"),
+        "expiration": environ.get("AWS_CREDENTIAL_EXPIRATION"),
+        "expires_epoch": expires,
+        "remaining_seconds": max(left, 0),
+        "expired": left <= 0,
+    }
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    status = _session_status(dict(os.environ), time.time())
+    if args.json:
+        print(json.dumps(status or {"active": False}, indent=2))
+    elif status is None:
+        print("no MFA session in this shell")
+    else:
+        when = datetime.fromtimestamp(status["expires_epoch"], timezone.utc)
+        left = format_remaining(status["remaining_seconds"])
+        rows = [
+            ("profile", status["profile"]),
+            ("user", status["arn"] or "unknown (device given by name)"),
+            ("device", status["serial"] or "unknown"),
+            ("key", status["access_key_id"] or "missing"),
+            ("expires", f"{when:%Y-%m-%d %H:%M:%S} UTC ({left}{'' if left == 'expired' else ' left'})"),
+        ]
+        print("\n".join(f"{name:<8} {value}" for name, value in rows))
+    return 0 if status is not None and not status["expired"] else 1
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    from mfaenv import sandbox
+
+    shell = get_shell(args.shell)
+    state = ShellState.from_process()
+    change: Change = sandbox.start(state) if args.action == "start" else sandbox.stop(state)
+    _emit(shell.render(change))
+    return 0
+
+
+def cmd_help(args: argparse.Namespace) -> int:
+    _build_parser().print_help()
+    return 0
+
+
+def cmd_version(args: argparse.Namespace) -> int:
+    print(f"mfaenv {__version__}")
+    return 0
+
+
+# --- parser ---------------------------------------------------------------------
+
+_DESCRIPTION = """\
+MFA-protected AWS access keys in one word of shell.
+
+  mfa 123456                   MFA session in this shell (12h unless --duration)
+  mfa 123456 --profile prod --duration 8h
+  mfa                          reuse this profile's cached session: no code, no AWS call
+  mfa status [--json]          who, which device, expires when, how long left
+  mfa off                      back to the long-lived keys, exactly as before
+  mfa sandbox start|stop       a local STS/IAM to try all this without AWS
+
+Setup: eval "$(mfaenv init bash)" in ~/.bashrc; zsh: eval "$(mfaenv init zsh)";
+fish: mfaenv init fish | source.
+"""
+
+
+def _build_parser() -> _Parser:
+    parser = _Parser(
+        prog="mfaenv",
+        description=_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"mfaenv {__version__}")
+    verbs = parser.add_subparsers(dest="verb", metavar="COMMAND", parser_class=_Parser)
+
+    def add(name: str, func: Callable[[argparse.Namespace], int], text: str, **kw: Any) -> _Parser:
+        sub: _Parser = verbs.add_parser(name, help=text, description=text, **kw)
+        sub.set_defaults(func=func)
+        if name.startswith("sh-"):
+            sub.help_to_stderr = True
+            sub.add_argument("--shell", required=True, choices=sorted(SHELLS))
+        return sub
+
+    init = add("init", cmd_init, "print the shell integration to eval")
+    init.add_argument("shell", metavar="SHELL", help="bash, zsh or fish")
+
+    status = add("status", cmd_status, "show this shell's MFA session")
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+
+    on = add("sh-on", cmd_on, "start an MFA session (used by `mfa CODE`)", prog="mfa")
+    on.add_argument("code", nargs="?", metavar="CODE", help="6-digit code from your MFA device")
+    on.add_argument("--profile", help="AWS profile with the long-lived keys (default: AWS_PROFILE)")
+    on.add_argument("--duration", help="session length: seconds, 90m, 12h, 1h30m (default 12h)")
+    on.add_argument("--serial", help="ARN of the MFA device (default: found from your identity)")
+
+    add("sh-off", cmd_off, "end the MFA session (used by `mfa off`)", prog="mfa off")
+
+    box = add("sh-sandbox", cmd_sandbox, "local STS/IAM to try mfa", prog="mfa sandbox")
+    box.add_argument("action", choices=("start", "stop"))
+
+    add("help", cmd_help, "show this help")
+    add("version", cmd_version, "show the version")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; the only place errors are turned into messages and exit codes."""
+    try:
+        args = _build_parser().parse_args(argv)
+        if not getattr(args, "func", None):
+            return cmd_help(args)
+        result: int = args.func(args)
+        return result
+    except MfaEnvError as err:
+        if os.environ.get("MFAENV_DEBUG") == "1":
+            traceback.print_exc()
+        warn(str(err))
+        return err.exit_code
+    except SystemExit as done:  # --help and --version
+        return done.code if isinstance(done.code, int) else 0
+    except KeyboardInterrupt:
+        sys.stderr.write("\n")
+        return 130
+    except Exception as err:  # noqa: BLE001 - the boundary; a message may hold secrets
+        if os.environ.get("MFAENV_DEBUG") == "1":
+            traceback.print_exc()
+        warn(f"internal error ({type(err).__name__}); run with MFAENV_DEBUG=1 for details")
+        return 70
+
+
+def run() -> None:
+    sys.exit(main())

@@ -1,0 +1,109 @@
+"""The mfaenv config file: TOML in ``platformdirs.user_config_dir("mfaenv")``.
+
+::
+
+    duration = "12h"                # default session length
+
+    [profiles.prod]
+    serial = "arn:aws:iam::123456789012:mfa/alice"
+    duration = "8h"
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mfaenv.errors import MfaEnvError
+from mfaenv.timefmt import check_duration, parse_duration
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on older Pythons only
+    import tomli as tomllib
+
+
+def config_path() -> Path:
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("mfaenv", appauthor=False)) / "config.toml"
+
+
+@dataclass(frozen=True)
+class ProfileConfig:
+    serial: str | None = None
+    duration: int | None = None
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    duration: int | None = None
+    profiles: Mapping[str, ProfileConfig] = field(default_factory=dict)
+
+    def profile(self, name: str) -> ProfileConfig:
+        return self.profiles.get(name, ProfileConfig())
+
+
+def _duration(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise ValueError('must be text like "12h" or a number of seconds')
+    return check_duration(value if isinstance(value, int) else parse_duration(value))
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str) or not value:
+        raise ValueError("must be non-empty text")
+    return value
+
+
+# Each settable key and how its value is read; the same for the top level and profiles.
+_TOP_KEYS: dict[str, Callable[[object], Any]] = {"duration": _duration}
+_PROFILE_KEYS: dict[str, Callable[[object], Any]] = {"serial": _text, "duration": _duration}
+
+
+def _read_table(path: Path, where: str, table: Mapping[str, Any], keys: Mapping[str, Any]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for key, raw in table.items():
+        reader = keys.get(key)
+        if reader is None:
+            known = ", ".join(sorted(keys))
+            raise MfaEnvError(f"{path}: unknown key {key!r} in {where} (known: {known})")
+        try:
+            values[key] = reader(raw)
+        except (ValueError, MfaEnvError) as err:
+            raise MfaEnvError(f"{path}: {key} in {where} {err}") from None
+    return values
+
+
+def load(path: Path | None = None) -> Config:
+    """The config, or an empty one when the file does not exist."""
+    path = path if path is not None else config_path()
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return Config(path)
+    except OSError as err:
+        raise MfaEnvError(f"cannot read {path}: {err.strerror}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise MfaEnvError(f"{path}: not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as err:
+        raise MfaEnvError(f"{path}: {err}") from None
+
+    profiles_table = data.pop("profiles", {})
+    top = _read_table(path, "the top level", data, _TOP_KEYS)
+    if not isinstance(profiles_table, dict):
+        raise MfaEnvError(f"{path}: profiles must be a table, like [profiles.NAME]")
+    profiles: dict[str, ProfileConfig] = {}
+    for name, table in profiles_table.items():
+        if not isinstance(table, dict):
+            raise MfaEnvError(f"{path}: profiles.{name} must be a table, like [profiles.{name}]")
+        profiles[name] = ProfileConfig(
+            **_read_table(path, f"[profiles.{name}]", table, _PROFILE_KEYS)
+        )
+    return Config(path, duration=top.get("duration"), profiles=profiles)

@@ -1,0 +1,175 @@
+"""One ``Shell`` per supported shell, all of the same shape.
+
+Each turns a ``Change`` into code its shell evals, and renders the integration
+file from ``shell/``. Nothing else in mfaenv knows a shell's syntax.
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
+
+from mfaenv.errors import MfaEnvError
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@dataclass(frozen=True)
+class Change:
+    """What a command does to the calling shell. ``None`` means unset.
+
+    ``env`` holds exported variables; ``shell_vars`` holds variables that stay in
+    the shell and are not passed to its children (the stash of replaced keys).
+    """
+
+    env: Mapping[str, str | None] = field(default_factory=dict)
+    shell_vars: Mapping[str, str | None] = field(default_factory=dict)
+
+    def then(self, later: Change) -> Change:
+        """This change followed by ``later``: the later value of a name wins."""
+        return Change({**self.env, **later.env}, {**self.shell_vars, **later.shell_vars})
+
+
+def _check_name(name: str) -> str:
+    if not _NAME.fullmatch(name):
+        raise ValueError(f"not a variable name: {name!r}")
+    return name
+
+
+class Shell(ABC):
+    name: ClassVar[str]
+
+    @abstractmethod
+    def quote(self, value: str) -> str:
+        """``value`` as one word of this shell's code, taken literally."""
+
+    @abstractmethod
+    def export(self, name: str, value: str) -> str: ...
+
+    @abstractmethod
+    def unset(self, name: str) -> str: ...
+
+    @abstractmethod
+    def set_shell_var(self, name: str, value: str) -> str:
+        """A global variable of the shell that its children do not see."""
+
+    @abstractmethod
+    def unset_shell_var(self, name: str) -> str: ...
+
+    @abstractmethod
+    def alternatives(self, words: Sequence[str]) -> str:
+        """The words as the verb list of the integration's dispatch."""
+
+    def render(self, change: Change) -> str:
+        lines: list[str] = []
+        for name, value in change.env.items():
+            _check_name(name)
+            lines.append(self.unset(name) if value is None else self.export(name, value))
+        for name, value in change.shell_vars.items():
+            _check_name(name)
+            lines.append(
+                self.unset_shell_var(name) if value is None else self.set_shell_var(name, value)
+            )
+        return "".join(line + "\n" for line in lines)
+
+    def words(self, argv: Sequence[str]) -> str:
+        return " ".join(self.quote(arg) for arg in argv)
+
+    def render_init(
+        self, command: Sequence[str], passthrough: Sequence[str], eval_verbs: Sequence[str]
+    ) -> str:
+        """The integration file for this shell, with mfaenv's own command filled in."""
+        template = (shell_dir() / f"mfaenv.{self.name}").read_text(encoding="utf-8")
+        return (
+            template.replace("@MFAENV@", self.words(command))
+            .replace("@PASSTHROUGH@", self.alternatives(passthrough))
+            .replace("@EVAL_VERBS@", self.alternatives(eval_verbs))
+        )
+
+
+class _Posix(Shell):
+    def quote(self, value: str) -> str:
+        # Inside single quotes nothing is special but the quote itself.
+        return "'" + value.replace("'", "'\\''") + "'"
+
+    def export(self, name: str, value: str) -> str:
+        return f"export {name}={self.quote(value)}"
+
+    def unset(self, name: str) -> str:
+        return f"unset {name}"
+
+    def unset_shell_var(self, name: str) -> str:
+        return f"unset {name}"
+
+    def alternatives(self, words: Sequence[str]) -> str:
+        return "|".join(self.quote(word) for word in words)
+
+
+class Bash(_Posix):
+    name = "bash"
+
+    def set_shell_var(self, name: str, value: str) -> str:
+        # A plain assignment inside a function is global in bash (3.2 has no declare -g).
+        return f"{name}={self.quote(value)}"
+
+
+class Zsh(_Posix):
+    name = "zsh"
+
+    def set_shell_var(self, name: str, value: str) -> str:
+        return f"typeset -g {name}={self.quote(value)}"
+
+
+class Fish(Shell):
+    name = "fish"
+
+    def quote(self, value: str) -> str:
+        # In fish single quotes only \\ and \' are escapes.
+        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+    def export(self, name: str, value: str) -> str:
+        return f"set -gx {name} {self.quote(value)}"
+
+    def unset(self, name: str) -> str:
+        return f"set -e -g {name}"
+
+    def set_shell_var(self, name: str, value: str) -> str:
+        return f"set -g {name} {self.quote(value)}"
+
+    def unset_shell_var(self, name: str) -> str:
+        return f"set -e -g {name}"
+
+    def alternatives(self, words: Sequence[str]) -> str:
+        return " ".join(self.quote(word) for word in words)
+
+
+SHELLS: dict[str, Shell] = {shell.name: shell for shell in (Bash(), Zsh(), Fish())}
+
+
+def get_shell(name: str) -> Shell:
+    try:
+        return SHELLS[name]
+    except KeyError:
+        known = ", ".join(SHELLS)
+        raise MfaEnvError(f"unsupported shell {name!r}: use one of {known}") from None
+
+
+def _data_dir(name: str) -> Path:
+    """``shell/`` or ``completions/``: inside the installed package, or beside it in a checkout."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / name, here.parent / name):
+        if candidate.is_dir():
+            return candidate
+    raise MfaEnvError(f"the {name}/ files of mfaenv are missing from {here}; reinstall mfaenv")
+
+
+def shell_dir() -> Path:
+    return _data_dir("shell")
+
+
+def completions_dir() -> Path:
+    return _data_dir("completions")

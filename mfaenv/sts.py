@@ -1,0 +1,203 @@
+"""Everything that talks to AWS. The only module that imports botocore.
+
+It is imported only on the paths that must call AWS, so ``init``, ``off``,
+``status`` and reuse of a cached session stay fast.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import botocore.config
+import botocore.exceptions
+import botocore.session
+
+from mfaenv.errors import MfaEnvError, debug
+from mfaenv.session import Credentials
+
+# Give up on an unreachable or silent STS well within 15 seconds, with no retries.
+CONNECT_TIMEOUT = 4
+READ_TIMEOUT = 8
+_CLIENT_CONFIG = botocore.config.Config(
+    connect_timeout=CONNECT_TIMEOUT,
+    read_timeout=READ_TIMEOUT,
+    retries={"total_max_attempts": 1},
+)
+
+# Long-lived keys live in the environment (read by mfaenv itself) or in these
+# providers. Instance and container roles, SSO and web identity give temporary
+# credentials that GetSessionToken refuses, and asking for them would reach out
+# to link-local metadata services.
+_KEY_PROVIDERS = ("shared-credentials-file", "config-file", "custom-process")
+
+_THROTTLED = {"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException"}
+
+
+@dataclass(frozen=True)
+class Identity:
+    account: str
+    arn: str
+
+    @property
+    def is_root(self) -> bool:
+        return self.arn.endswith(":root")
+
+    @property
+    def user_name(self) -> str | None:
+        """The IAM user name: the last segment of ``user/path/to/name``; None for root."""
+        match = re.fullmatch(r"arn:[^:]+:iam::\d+:user/(?:.*/)?([^/]+)", self.arn)
+        return match.group(1) if match else None
+
+
+class Aws:
+    """The long-lived keys of one profile, and the AWS calls made with them."""
+
+    def __init__(self, profile: str, *, explicit_profile: bool, environ: Mapping[str, str]) -> None:
+        self.profile = profile
+        try:
+            self._session = botocore.session.Session(profile=profile if explicit_profile else None)
+            self._config: Mapping[str, Any] = self._session.get_scoped_config()
+        except botocore.exceptions.ProfileNotFound:
+            raise MfaEnvError(f"profile {profile!r} is not in your AWS config files") from None
+        except botocore.exceptions.BotoCoreError as err:
+            raise MfaEnvError(f"cannot read your AWS config: {err}") from None
+        if "role_arn" in self._config:
+            raise MfaEnvError(
+                f"profile {profile!r} assumes a role; mfa needs a profile with an IAM user's keys"
+            )
+        self.region: str = self._session.get_config_variable("region") or "us-east-1"
+        self.credentials = self._long_lived(explicit_profile, environ)
+
+    def _long_lived(self, explicit_profile: bool, environ: Mapping[str, str]) -> Credentials:
+        key, secret = environ.get("AWS_ACCESS_KEY_ID"), environ.get("AWS_SECRET_ACCESS_KEY")
+        token = environ.get("AWS_SESSION_TOKEN") or environ.get("AWS_SECURITY_TOKEN")
+        where = "in the environment"
+        if explicit_profile or not (key and secret):
+            resolver = self._session.get_component("credential_provider")
+            resolver.providers = [p for p in resolver.providers if p.METHOD in _KEY_PROVIDERS]
+            try:
+                found = self._session.get_credentials()
+            except botocore.exceptions.BotoCoreError as err:
+                raise MfaEnvError(f"cannot load the keys of profile {self.profile!r}: {err}") from None
+            if found is None:
+                raise MfaEnvError(
+                    f"no AWS access key found for profile {self.profile!r} (looked at "
+                    "AWS_ACCESS_KEY_ID, AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials, "
+                    "and AWS_CONFIG_FILE or ~/.aws/config)"
+                )
+            frozen = found.get_frozen_credentials()
+            key, secret, token = frozen.access_key, frozen.secret_key, frozen.token
+            where = f"of profile {self.profile!r}"
+        if token:
+            raise MfaEnvError(
+                f"the AWS credentials {where} are temporary (they carry a session token); "
+                "mfa needs an IAM user's long-lived access key"
+            )
+        assert key and secret  # noqa: S101 - both checked above
+        return Credentials(key, secret)
+
+    def setting(self, name: str) -> str | None:
+        """A setting of the profile in the AWS config, such as ``mfa_serial``."""
+        value = self._config.get(name)
+        return value if isinstance(value, str) and value else None
+
+    def _client(self, service: str) -> Any:
+        return self._session.create_client(
+            service,
+            region_name=self.region,
+            aws_access_key_id=self.credentials.access_key_id,
+            aws_secret_access_key=self.credentials.secret_access_key,
+            config=_CLIENT_CONFIG,
+        )
+
+    def caller_identity(self) -> Identity:
+        reply = _call(self._client("sts"), "get_caller_identity")
+        return Identity(account=reply["Account"], arn=reply["Arn"])
+
+    def totp_devices(self, identity: Identity) -> list[str]:
+        """Serials of the caller's MFA devices that give codes (FIDO keys cannot)."""
+        kwargs = {} if identity.is_root else {"UserName": identity.user_name}
+        iam = self._client("iam")
+        serials: list[str] = []
+        marker: str | None = None
+        while True:
+            page = _call(iam, "list_mfa_devices", **kwargs, **({"Marker": marker} if marker else {}))
+            serials += [d["SerialNumber"] for d in page.get("MFADevices", [])]
+            marker = page.get("Marker") if page.get("IsTruncated") else None
+            if not marker:
+                break
+        return [serial for serial in serials if ":u2f/" not in serial]
+
+    def session_token(self, serial: str, code: str, duration: int) -> tuple[Credentials, datetime]:
+        reply = _call(
+            self._client("sts"),
+            "get_session_token",
+            SerialNumber=serial,
+            TokenCode=code,
+            DurationSeconds=duration,
+        )
+        creds = reply["Credentials"]
+        expiration = creds["Expiration"]
+        if not isinstance(expiration, datetime):  # pragma: no cover - botocore parses it
+            raise MfaEnvError("STS answered without an expiry time")
+        return (
+            Credentials(creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]),
+            expiration.astimezone(timezone.utc),
+        )
+
+
+def _call(client: Any, operation: str, **kwargs: Any) -> Any:
+    """Make one AWS call; turn every failure into a sentence the user can act on."""
+    try:
+        return getattr(client, operation)(**kwargs)
+    except botocore.exceptions.ClientError as err:
+        error = err.response.get("Error", {})
+        code, message = str(error.get("Code", "")), str(error.get("Message", ""))
+        debug(f"{operation}: {code}: {message}")
+        raise MfaEnvError(_explain(operation, code, message, kwargs)) from None
+    except (
+        botocore.exceptions.ConnectTimeoutError,
+        botocore.exceptions.ReadTimeoutError,
+    ):
+        raise MfaEnvError(
+            f"{client.meta.endpoint_url} did not answer in time; check your network or try again"
+        ) from None
+    except botocore.exceptions.EndpointConnectionError:
+        raise MfaEnvError(
+            f"cannot reach {client.meta.endpoint_url}; check your network, proxy or "
+            "AWS_ENDPOINT_URL settings"
+        ) from None
+    except botocore.exceptions.BotoCoreError as err:
+        raise MfaEnvError(f"{operation} failed: {err}") from None
+
+
+def _explain(operation: str, code: str, message: str, kwargs: Mapping[str, Any]) -> str:
+    if code in _THROTTLED:
+        return "AWS is throttling these requests; wait a minute and try again"
+    if code == "InvalidClientTokenId":
+        return "AWS does not know this access key (deleted, deactivated or mistyped?)"
+    if code == "SignatureDoesNotMatch":
+        return "the secret access key does not match the access key id; check your credentials"
+    if operation == "get_session_token":
+        serial = kwargs.get("SerialNumber")
+        if "MultiFactorAuthentication" in message or "one time pass code" in message:
+            return (
+                f"AWS rejected the code for {serial}: it is wrong, or it was already used "
+                "(each code works once; wait for the next one)"
+            )
+        if "session credentials" in message:
+            return "these are session credentials, not long-lived keys; run `mfa off` first"
+        if code == "ValidationError" and "Duration" in message:
+            return f"AWS refused the session length: {message}"
+        if code == "AccessDenied":
+            return f"AWS denied GetSessionToken with the device {serial}: {message}"
+    if operation == "list_mfa_devices" and code == "AccessDenied":
+        return (
+            "not allowed to list your MFA devices (iam:ListMFADevices); name the device with "
+            "--serial ARN, mfa_serial in ~/.aws/config, or serial in the mfaenv config"
+        )
+    return f"AWS refused {operation}: {code}: {message}"

@@ -1,0 +1,216 @@
+"""Fixtures: an isolated home, a moto server over HTTP, the tests' own fake AWS, real shells."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fakeaws import FakeAws
+
+from mfaenv.sandbox import DemoUser, MotoServer, seed_demo_user
+from mfaenv.shells import get_shell
+
+SHELL_NAMES = ("bash", "zsh", "fish")
+
+
+def need(tool: str) -> str:
+    """The path of ``tool``; a failure in CI when it is missing, else a skip."""
+    path = shutil.which(tool)
+    if path is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{tool} is not installed, and CI must run every test")
+        pytest.skip(f"{tool} is not installed")
+    return path
+
+
+@dataclass(frozen=True)
+class Home:
+    root: Path
+    cache: Path
+    config: Path
+    aws_config: Path
+    aws_credentials: Path
+
+    def files(self) -> dict[str, tuple[int, bytes]]:
+        """Every file under the home with its mode and content: to prove nothing changed."""
+        found = {}
+        for path in sorted(self.root.rglob("*")):
+            if path.is_file():
+                found[str(path.relative_to(self.root))] = (path.stat().st_mode, path.read_bytes())
+        return found
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Home:
+    """A clean HOME, XDG dirs and AWS files for each test; no AWS or MFAENV settings leak in."""
+    root = tmp_path / "home"
+    root.mkdir()
+    for name in list(os.environ):
+        if name.startswith(("AWS_", "MFAENV_", "__MFAENV")):
+            monkeypatch.delenv(name)
+    made = Home(
+        root=root,
+        cache=root / ".cache",
+        config=root / ".config",
+        aws_config=root / ".aws" / "config",
+        aws_credentials=root / ".aws" / "credentials",
+    )
+    monkeypatch.setenv("HOME", str(root))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(made.cache))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(made.config))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(made.aws_config))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(made.aws_credentials))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    return made
+
+
+@pytest.fixture(scope="session")
+def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
+    need("python3")
+    log = tmp_path_factory.mktemp("moto") / "moto.log"
+    server = MotoServer.start(log)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def demo(moto_server: MotoServer, home: Home, monkeypatch: pytest.MonkeyPatch) -> DemoUser:
+    """A fresh moto state with the demo user, whose keys are the default profile's."""
+    moto_server.reset()
+    user = seed_demo_user(moto_server.url)
+    write_profile(home, "default", user.access_key_id, user.secret_access_key)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server.url)
+    return user
+
+
+def write_profile(home: Home, profile: str, key: str, secret: str, **config: str) -> None:
+    home.aws_credentials.parent.mkdir(exist_ok=True)
+    with home.aws_credentials.open("a") as out:
+        out.write(f"[{profile}]\naws_access_key_id = {key}\naws_secret_access_key = {secret}\n")
+    section = "default" if profile == "default" else f"profile {profile}"
+    lines = "".join(f"{k} = {v}\n" for k, v in {"region": "us-east-1", **config}.items())
+    with home.aws_config.open("a") as out:
+        out.write(f"[{section}]\n{lines}")
+
+
+@pytest.fixture
+def fake_aws(home: Home, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAws]:
+    """The tests' own endpoint, with a default profile whose keys it sees signed."""
+    fake = FakeAws().start()
+    write_profile(home, "default", "AKIAFAKELONGLIVED001", "long/lived+secret")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", fake.url)
+    yield fake
+    fake.stop()
+
+
+# --- real shells -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    command: str
+    status: int
+    env: dict[str, str]
+    stash: bool  # whether the shell holds the stash variable
+
+
+@dataclass(frozen=True)
+class Transcript:
+    steps: list[Step]
+    stdout: str
+    stderr: str
+
+    @property
+    def before(self) -> dict[str, str]:
+        return self.steps[0].env
+
+    def __getitem__(self, index: int) -> Step:
+        return self.steps[index]
+
+
+def _read_env(path: Path) -> dict[str, str]:
+    env = {}
+    for entry in path.read_bytes().split(b"\0"):
+        if entry:
+            name, _, value = entry.decode("utf-8", "surrogateescape").partition("=")
+            env[name] = value
+    env.pop("_", None)  # the last argument of the previous command, in bash and zsh
+    return env
+
+
+def run_shell(shell: str, script: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    binary = need(shell)
+    flags = {"bash": ["--noprofile", "--norc"], "zsh": ["-f"], "fish": ["--no-config"]}[shell]
+    return subprocess.run(
+        [binary, *flags, "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def init_command(shell: str) -> str:
+    """The documented setup line, with this interpreter's mfaenv."""
+    quoted = get_shell(shell).words([sys.executable, "-m", "mfaenv", "init", shell])
+    return f"{quoted} | source" if shell == "fish" else f'eval "$({quoted})"'
+
+
+def transcript(
+    shell: str, commands: list[str], tmp_path: Path, env: dict[str, str] | None = None
+) -> Transcript:
+    """Run the integration and ``commands`` in the real ``shell``; snapshot after each one.
+
+    Snapshot 0 is the environment before any ``mfa`` command.
+    """
+    out = tmp_path / f"snap-{shell}"
+    out.mkdir(exist_ok=True)
+    q = get_shell(shell).quote
+    if shell == "fish":
+        lines = [
+            f"{init_command(shell)}; or exit 99",
+            "function __t_snap; env -0 > " + q(str(out)) + "/env.$argv[1]; "
+            "printf '%s' $argv[2] > " + q(str(out)) + "/rc.$argv[1]; "
+            "set -q __mfaenv_stash; and printf x > " + q(str(out)) + "/stash.$argv[1]; end",
+            "__t_snap 0 0",
+        ]
+        lines += [f"{command}; __t_snap {i} $status" for i, command in enumerate(commands, 1)]
+    else:
+        lines = [
+            f"{init_command(shell)} || exit 99",
+            "__t_snap() { env -0 > " + q(str(out)) + '/env.$1; printf %s "$2" > ' + q(str(out))
+            + '/rc.$1; if [ -n "${__mfaenv_stash+x}" ]; then printf x > ' + q(str(out))
+            + "/stash.$1; fi; }",
+            "__t_snap 0 0",
+        ]
+        lines += [f"{command}; __t_snap {i} $?" for i, command in enumerate(commands, 1)]
+    result = run_shell(shell, "\n".join(lines) + "\n", env if env is not None else dict(os.environ))
+    assert result.returncode != 99, result.stderr
+    steps = []
+    for i, command in enumerate(["(start)", *commands]):
+        assert (out / f"rc.{i}").exists(), f"{shell} stopped before {command!r}: {result.stderr}"
+        steps.append(
+            Step(
+                command=command,
+                status=int((out / f"rc.{i}").read_text()),
+                env=_read_env(out / f"env.{i}"),
+                stash=(out / f"stash.{i}").exists(),
+            )
+        )
+        for name in ("env", "rc", "stash"):
+            (out / f"{name}.{i}").unlink(missing_ok=True)
+    return Transcript(steps, result.stdout, result.stderr)
+
+
+@pytest.fixture(params=SHELL_NAMES)
+def shell(request: pytest.FixtureRequest) -> str:
+    name: str = request.param
+    need(name)
+    return name

@@ -1,0 +1,146 @@
+"""The tests' own AWS endpoint, for what moto cannot do: reject codes, throttle, stall.
+
+It speaks the query protocol of STS and IAM over real HTTP on 127.0.0.1, answers each
+action as scripted, and records every request with the access key that signed it.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable
+from urllib.parse import parse_qs
+from xml.sax.saxutils import escape
+
+ACCOUNT = "111122223333"
+USER_ARN = f"arn:aws:iam::{ACCOUNT}:user/ops/alice"
+SERIAL = f"arn:aws:iam::{ACCOUNT}:mfa/alice"
+SESSION_KEY = "ASIAFAKESESSION00001"
+SESSION_SECRET = "fake/session+secret"
+SESSION_TOKEN = "FwoGZXIvYXdzEFAKE//token=="
+
+
+@dataclass(frozen=True)
+class Request:
+    action: str
+    params: dict[str, str]
+    access_key_id: str | None
+
+
+@dataclass
+class Reply:
+    status: int
+    body: str
+
+
+def error(code: str, message: str, status: int = 400) -> Reply:
+    return Reply(
+        status,
+        "<ErrorResponse><Error><Type>Sender</Type>"
+        f"<Code>{escape(code)}</Code><Message>{escape(message)}</Message>"
+        "</Error><RequestId>fake-request</RequestId></ErrorResponse>",
+    )
+
+
+def _result(action: str, inner: str) -> Reply:
+    return Reply(
+        200,
+        f"<{action}Response><{action}Result>{inner}</{action}Result>"
+        f"<ResponseMetadata><RequestId>fake</RequestId></ResponseMetadata></{action}Response>",
+    )
+
+
+def session_token_reply(
+    key: str = SESSION_KEY,
+    secret: str = SESSION_SECRET,
+    token: str = SESSION_TOKEN,
+    seconds: int | None = None,
+) -> Callable[[Request], Reply]:
+    def answer(request: Request) -> Reply:
+        duration = seconds if seconds is not None else int(request.params.get("DurationSeconds", 43200))
+        expires = (datetime.now(timezone.utc) + timedelta(seconds=duration)).strftime(
+            "%Y-%m-%dT%H:%M:%SZ"
+        )
+        return _result(
+            "GetSessionToken",
+            f"<Credentials><AccessKeyId>{escape(key)}</AccessKeyId>"
+            f"<SecretAccessKey>{escape(secret)}</SecretAccessKey>"
+            f"<SessionToken>{escape(token)}</SessionToken>"
+            f"<Expiration>{expires}</Expiration></Credentials>",
+        )
+
+    return answer
+
+
+def identity_reply(arn: str = USER_ARN, account: str = ACCOUNT) -> Callable[[Request], Reply]:
+    return lambda request: _result(
+        "GetCallerIdentity",
+        f"<Arn>{escape(arn)}</Arn><UserId>AIDAFAKE</UserId><Account>{account}</Account>",
+    )
+
+
+def devices_reply(*serials: str) -> Callable[[Request], Reply]:
+    members = "".join(
+        f"<member><UserName>alice</UserName><SerialNumber>{escape(s)}</SerialNumber>"
+        "<EnableDate>2026-01-01T00:00:00Z</EnableDate></member>"
+        for s in serials
+    )
+    return lambda request: _result(
+        "ListMFADevices", f"<MFADevices>{members}</MFADevices><IsTruncated>false</IsTruncated>"
+    )
+
+
+@dataclass
+class FakeAws:
+    """Scripted answers by action name; ``stall`` makes every answer wait until closed."""
+
+    answers: dict[str, Callable[[Request], Reply]] = field(default_factory=dict)
+    requests: list[Request] = field(default_factory=list)
+    stall: bool = False
+    url: str = ""
+    _release: threading.Event = field(default_factory=threading.Event)
+    _server: ThreadingHTTPServer | None = None
+
+    def start(self) -> FakeAws:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", 0))
+                form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+                match = re.search(r"Credential=([^/]+)/", self.headers.get("Authorization", ""))
+                request = Request(form.get("Action", ""), form, match.group(1) if match else None)
+                fake.requests.append(request)
+                if fake.stall:
+                    fake._release.wait(30)
+                    return
+                answer = fake.answers.get(request.action)
+                reply = answer(request) if answer else error("InvalidAction", request.action)
+                data = reply.body.encode()
+                self.send_response(reply.status)
+                self.send_header("Content-Type", "text/xml")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
+        self._server = server
+        self.url = f"http://127.0.0.1:{server.server_address[1]}"
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self._release.set()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    def actions(self) -> list[str]:
+        return [request.action for request in self.requests]
