@@ -61,7 +61,7 @@ def write_private(path: Path, data: bytes) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(temp, path)
+        temp.replace(path)
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
@@ -79,18 +79,18 @@ def read_private(path: Path) -> bytes | None:
         return None
     except OSError as err:
         if err.errno == errno.ELOOP:
-            raise UntrustedFile(f"{path} is a symbolic link; ignoring it") from None
+            raise UntrustedFile(f"{path} is a symbolic link") from None
         raise UntrustedFile(f"cannot read {path}: {err.strerror}") from None
     with os.fdopen(fd, "rb") as handle:
         info = os.fstat(handle.fileno())
         mode = stat.S_IMODE(info.st_mode)
         if not stat.S_ISREG(info.st_mode):
-            raise UntrustedFile(f"{path} is not a regular file; ignoring it")
+            raise UntrustedFile(f"{path} is not a regular file")
         if info.st_uid != os.getuid():
-            raise UntrustedFile(f"{path} belongs to another user; ignoring it")
+            raise UntrustedFile(f"{path} belongs to another user")
         if mode & 0o077:
             raise UntrustedFile(
-                f"{path} is open to other users (mode {mode:04o}); ignoring it "
+                f"{path} is open to other users (mode {mode:04o}) "
                 f"(remove it, or run `chmod 600 {path}` if you trust it)"
             )
         return handle.read()
@@ -104,7 +104,7 @@ def _read_json(path: Path) -> Any:
     try:
         return json.loads(raw.decode("utf-8"))
     except ValueError:
-        raise UntrustedFile(f"{path} is damaged (not valid JSON); ignoring it") from None
+        raise UntrustedFile(f"{path} is damaged (not valid JSON)") from None
 
 
 def _write_json(path: Path, data: Any) -> None:
@@ -115,13 +115,6 @@ def _write_json(path: Path, data: Any) -> None:
 class SerialRecord:
     serial: str
     arn: str
-
-
-@dataclass(frozen=True)
-class UsedCode:
-    at: int  # epoch seconds when AWS accepted it
-    digest: str
-    salt: str
 
 
 class Cache:
@@ -142,9 +135,9 @@ class Cache:
         try:
             session = Session.from_dict(data)
         except ValueError as err:
-            raise UntrustedFile(f"{path} is damaged ({err}); ignoring it") from None
+            raise UntrustedFile(f"{path} is damaged ({err})") from None
         if session.profile != profile:
-            raise UntrustedFile(f"{path} holds profile {session.profile!r}; ignoring it")
+            raise UntrustedFile(f"{path} holds profile {session.profile!r}")
         return session
 
     def reusable_session(self, profile: str, now: float) -> Session | None:

@@ -16,7 +16,10 @@ import traceback
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
 
 from mfaenv import __version__
 from mfaenv.cache import Cache, UntrustedFile
@@ -45,7 +48,7 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> Any:  # argparse declares NoReturn
         raise MfaEnvError(f"{message} (see `mfa help`)", exit_code=2)
 
-    def print_help(self, file: IO[str] | None = None) -> None:
+    def print_help(self, file: SupportsWrite[str] | None = None) -> None:
         super().print_help(file or (sys.stderr if self.help_to_stderr else sys.stdout))
 
 
@@ -185,7 +188,10 @@ def cmd_status(args: argparse.Namespace) -> int:
             ("user", status["arn"] or "unknown (device given by name)"),
             ("device", status["serial"] or "unknown"),
             ("key", status["access_key_id"] or "missing"),
-            ("expires", f"{when:%Y-%m-%d %H:%M:%S} UTC ({left}{'' if left == 'expired' else ' left'})"),
+            (
+                "expires",
+                f"{when:%Y-%m-%d %H:%M:%S} UTC ({left}{'' if left == 'expired' else ' left'})",
+            ),
         ]
         print("\n".join(f"{name:<8} {value}" for name, value in rows))
     return 0 if status is not None and not status["expired"] else 1

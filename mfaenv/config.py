@@ -65,7 +65,9 @@ _TOP_KEYS: dict[str, Callable[[object], Any]] = {"duration": _duration}
 _PROFILE_KEYS: dict[str, Callable[[object], Any]] = {"serial": _text, "duration": _duration}
 
 
-def _read_table(path: Path, where: str, table: Mapping[str, Any], keys: Mapping[str, Any]) -> dict[str, Any]:
+def _read_table(
+    path: Path, where: str, table: Mapping[str, Any], keys: Mapping[str, Any]
+) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for key, raw in table.items():
         reader = keys.get(key)

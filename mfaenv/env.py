@@ -136,7 +136,7 @@ def decode_stash(raw: str) -> dict[str, Saved]:
             f"the shell variable {STASH_SHELL_VAR} that keeps your replaced keys is damaged; "
             f"run `unset {STASH_SHELL_VAR}` (your previous keys are then not restored)"
         )
-    return dict(data)  # type: ignore[arg-type]
+    return dict(data)
 
 
 def session_values(session: Session) -> dict[str, str | None]:

@@ -13,7 +13,7 @@ from mfaenv.config import Config
 from mfaenv.errors import MfaEnvError
 from mfaenv.session import Session, fingerprint
 from mfaenv.sts import Aws
-from mfaenv.timefmt import ROOT_MAX_DURATION, check_duration
+from mfaenv.timefmt import DEFAULT_DURATION, ROOT_MAX_DURATION, check_duration
 
 # AWS accepts a code once; one seen accepted this recently is refused without asking AWS.
 CODE_MEMORY = 120
@@ -72,7 +72,7 @@ def new_session(
     root = arn is not None and arn.endswith(":root")
     wanted = duration if duration is not None else settings.duration or config.duration
     if wanted is None:
-        wanted = ROOT_MAX_DURATION if root else 12 * 3600
+        wanted = ROOT_MAX_DURATION if root else DEFAULT_DURATION
     check_duration(wanted, root=root)
 
     if cache.code_was_used(serial, code, since=now - CODE_MEMORY) is not None:

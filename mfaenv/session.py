@@ -60,13 +60,12 @@ class Session:
                 raise ValueError(f"field {key!r} is missing or not text")
             return value
 
-        token = text("session_token")
         return cls(
             profile=str(text("profile")),
             credentials=Credentials(
                 access_key_id=str(text("access_key_id")),
                 secret_access_key=str(text("secret_access_key")),
-                session_token=token,
+                session_token=text("session_token"),
             ),
             expiration=from_rfc3339(str(text("expiration"))),
             serial=str(text("serial")),

@@ -34,7 +34,12 @@ _CLIENT_CONFIG = botocore.config.Config(
 # to link-local metadata services.
 _KEY_PROVIDERS = ("shared-credentials-file", "config-file", "custom-process")
 
-_THROTTLED = {"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException"}
+_THROTTLED = {
+    "Throttling",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+}
 
 
 @dataclass(frozen=True)
@@ -82,7 +87,9 @@ class Aws:
             try:
                 found = self._session.get_credentials()
             except botocore.exceptions.BotoCoreError as err:
-                raise MfaEnvError(f"cannot load the keys of profile {self.profile!r}: {err}") from None
+                raise MfaEnvError(
+                    f"cannot load the keys of profile {self.profile!r}: {err}"
+                ) from None
             if found is None:
                 raise MfaEnvError(
                     f"no AWS access key found for profile {self.profile!r} (looked at "
@@ -92,12 +99,13 @@ class Aws:
             frozen = found.get_frozen_credentials()
             key, secret, token = frozen.access_key, frozen.secret_key, frozen.token
             where = f"of profile {self.profile!r}"
+        if not (key and secret):
+            raise MfaEnvError(f"the AWS access key {where} is incomplete")
         if token:
             raise MfaEnvError(
                 f"the AWS credentials {where} are temporary (they carry a session token); "
                 "mfa needs an IAM user's long-lived access key"
             )
-        assert key and secret  # noqa: S101 - both checked above
         return Credentials(key, secret)
 
     def setting(self, name: str) -> str | None:
@@ -125,7 +133,9 @@ class Aws:
         serials: list[str] = []
         marker: str | None = None
         while True:
-            page = _call(iam, "list_mfa_devices", **kwargs, **({"Marker": marker} if marker else {}))
+            page = _call(
+                iam, "list_mfa_devices", **kwargs, **({"Marker": marker} if marker else {})
+            )
             serials += [d["SerialNumber"] for d in page.get("MFADevices", [])]
             marker = page.get("Marker") if page.get("IsTruncated") else None
             if not marker:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import configparser
 import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,13 +91,22 @@ def demo(moto_server: MotoServer, home: Home, monkeypatch: pytest.MonkeyPatch) -
 
 
 def write_profile(home: Home, profile: str, key: str, secret: str, **config: str) -> None:
-    home.aws_credentials.parent.mkdir(exist_ok=True)
-    with home.aws_credentials.open("a") as out:
-        out.write(f"[{profile}]\naws_access_key_id = {key}\naws_secret_access_key = {secret}\n")
+    """Set (or replace) a profile in the AWS credentials and config files."""
     section = "default" if profile == "default" else f"profile {profile}"
-    lines = "".join(f"{k} = {v}\n" for k, v in {"region": "us-east-1", **config}.items())
-    with home.aws_config.open("a") as out:
-        out.write(f"[{section}]\n{lines}")
+    for path, name, values in (
+        (
+            home.aws_credentials,
+            profile,
+            {"aws_access_key_id": key, "aws_secret_access_key": secret},
+        ),
+        (home.aws_config, section, {"region": "us-east-1", **config}),
+    ):
+        parser = configparser.ConfigParser(interpolation=None)
+        parser.read(path)
+        parser[name] = values
+        path.parent.mkdir(exist_ok=True)
+        with path.open("w") as out:
+            parser.write(out)
 
 
 @pytest.fixture
@@ -144,7 +154,9 @@ def _read_env(path: Path) -> dict[str, str]:
     return env
 
 
-def run_shell(shell: str, script: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def run_shell(
+    shell: str, script: str, env: dict[str, str], timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     binary = need(shell)
     flags = {"bash": ["--noprofile", "--norc"], "zsh": ["-f"], "fish": ["--no-config"]}[shell]
     return subprocess.run(
@@ -185,8 +197,12 @@ def transcript(
     else:
         lines = [
             f"{init_command(shell)} || exit 99",
-            "__t_snap() { env -0 > " + q(str(out)) + '/env.$1; printf %s "$2" > ' + q(str(out))
-            + '/rc.$1; if [ -n "${__mfaenv_stash+x}" ]; then printf x > ' + q(str(out))
+            "__t_snap() { env -0 > "
+            + q(str(out))
+            + '/env.$1; printf %s "$2" > '
+            + q(str(out))
+            + '/rc.$1; if [ -n "${__mfaenv_stash+x}" ]; then printf x > '
+            + q(str(out))
             + "/stash.$1; fi; }",
             "__t_snap 0 0",
         ]
@@ -214,3 +230,26 @@ def shell(request: pytest.FixtureRequest) -> str:
     name: str = request.param
     need(name)
     return name
+
+
+# --- the core in-process -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Run:
+    status: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def mfaenv(capsys: pytest.CaptureFixture[str]) -> Callable[..., Run]:
+    """Call ``mfaenv.cli.main`` with these arguments, as the shell function would."""
+    from mfaenv.cli import main
+
+    def call(*argv: str) -> Run:
+        status = main(list(argv))
+        captured = capsys.readouterr()
+        return Run(status, captured.out, captured.err)
+
+    return call

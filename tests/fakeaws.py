@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
 
@@ -60,7 +61,9 @@ def session_token_reply(
     seconds: int | None = None,
 ) -> Callable[[Request], Reply]:
     def answer(request: Request) -> Reply:
-        duration = seconds if seconds is not None else int(request.params.get("DurationSeconds", 43200))
+        duration = (
+            seconds if seconds is not None else int(request.params.get("DurationSeconds", 43200))
+        )
         expires = (datetime.now(timezone.utc) + timedelta(seconds=duration)).strftime(
             "%Y-%m-%dT%H:%M:%SZ"
         )

@@ -48,7 +48,6 @@ def test_mfa_code_exports_a_session_and_off_restores_the_environment_exactly(
     assert on.stash, "the replaced keys are kept in the shell"
     assert "__MFAENV_STASH" not in session
 
-
     off = t[2]
     assert off.status == 0, t.stderr
     assert off.env == t.before
@@ -115,7 +114,14 @@ def test_second_code_in_a_session_is_signed_with_the_long_lived_key(
     env["AWS_ACCESS_KEY_ID"] = "AKIAENVLONGLIVED0001"
     env["AWS_SECRET_ACCESS_KEY"] = "env/long+lived"
     t = transcript(
-        shell, ["mfa 111111 --serial arn:aws:iam::1:mfa/a", "mfa 222222 --serial arn:aws:iam::1:mfa/a", "mfa off"], tmp_path, env
+        shell,
+        [
+            "mfa 111111 --serial arn:aws:iam::1:mfa/a",
+            "mfa 222222 --serial arn:aws:iam::1:mfa/a",
+            "mfa off",
+        ],
+        tmp_path,
+        env,
     )
     assert [step.status for step in t.steps] == [0, 0, 0, 0], t.stderr
     assert [r.access_key_id for r in fake_aws.requests] == ["AKIAENVLONGLIVED0001"] * 2
@@ -126,9 +132,13 @@ def test_an_explicit_profile_uses_that_profiles_keys_not_the_environment(
     shell: str, fake_aws: FakeAws, home: Home, tmp_path: Path
 ) -> None:
     fake_aws.answers["GetSessionToken"] = session_token_reply()
-    write_profile(home, "prod", "AKIAPRODLONGLIVED001", "prod/secret", mfa_serial="arn:aws:iam::1:mfa/p")
+    write_profile(
+        home, "prod", "AKIAPRODLONGLIVED001", "prod/secret", mfa_serial="arn:aws:iam::1:mfa/p"
+    )
     env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIAENVLONGLIVED0001", AWS_SECRET_ACCESS_KEY="x")
-    t = transcript(shell, ["mfa 123456 --profile prod --duration 8h", "mfa status", "mfa off"], tmp_path, env)
+    t = transcript(
+        shell, ["mfa 123456 --profile prod --duration 8h", "mfa status", "mfa off"], tmp_path, env
+    )
     assert t[1].status == 0, t.stderr
     assert t[1].env["MFAENV_PROFILE"] == "prod"
     (request,) = fake_aws.requests
@@ -159,7 +169,9 @@ def test_hostile_session_credentials_are_exported_byte_exact(
     fake_aws.answers["GetSessionToken"] = session_token_reply(secret=secret, token=token)
     env = dict(os.environ)
     env["PWD_CHECK"] = str(tmp_path)
-    t = transcript(shell, ["cd " + str(tmp_path), "mfa 123456 --serial arn:aws:iam::1:mfa/a"], tmp_path, env)
+    t = transcript(
+        shell, ["cd " + str(tmp_path), "mfa 123456 --serial arn:aws:iam::1:mfa/a"], tmp_path, env
+    )
     assert t[2].status == 0, t.stderr
     assert t[2].env["AWS_SECRET_ACCESS_KEY"] == secret
     assert t[2].env["AWS_SESSION_TOKEN"] == token
