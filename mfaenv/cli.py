@@ -32,7 +32,7 @@ from mfaenv.timefmt import check_duration, format_remaining, parse_duration, rem
 # Verbs the shell function evals (as ``sh-VERB``); anything else that is not
 # passed through is ``sh-on`` (``mfa 123456``, ``mfa --profile dev``, ``mfa``).
 EVAL_VERBS = ("off", "sandbox")
-PASSTHROUGH = ("status", "init", "help", "version", "-h", "--help", "--version")
+PASSTHROUGH = ("status", "prompt", "init", "help", "version", "-h", "--help", "--version")
 
 _CODE = re.compile(r"[0-9]{6}")
 
@@ -197,6 +197,15 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0 if status is not None and not status["expired"] else 1
 
 
+def cmd_prompt(args: argparse.Namespace) -> int:
+    from mfaenv.prompt import segment
+
+    text = segment(os.environ, time.time())
+    if text:
+        print(text)
+    return 0
+
+
 def cmd_sandbox(args: argparse.Namespace) -> int:
     from mfaenv import sandbox
 
@@ -226,6 +235,7 @@ MFA-protected AWS access keys in one word of shell.
   mfa 123456 --profile prod --duration 8h
   mfa                          reuse this profile's cached session: no code, no AWS call
   mfa status [--json]          who, which device, expires when, how long left
+  mfa prompt                   the prompt segment: aws:dev 11h42m
   mfa off                      back to the long-lived keys, exactly as before
   mfa sandbox start|stop       a local STS/IAM to try all this without AWS
 
@@ -256,6 +266,8 @@ def _build_parser() -> _Parser:
 
     status = add("status", cmd_status, "show this shell's MFA session")
     status.add_argument("--json", action="store_true", help="machine-readable output")
+
+    add("prompt", cmd_prompt, "print the prompt segment (aws:PROFILE 11h42m), or nothing")
 
     on = add("sh-on", cmd_on, "start an MFA session (used by `mfa CODE`)", prog="mfa")
     on.add_argument("code", nargs="?", metavar="CODE", help="6-digit code from your MFA device")

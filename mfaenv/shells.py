@@ -42,6 +42,7 @@ def _check_name(name: str) -> str:
 
 class Shell(ABC):
     name: ClassVar[str]
+    completion_file: ClassVar[str]
 
     @abstractmethod
     def quote(self, value: str) -> str:
@@ -82,13 +83,16 @@ class Shell(ABC):
     def render_init(
         self, command: Sequence[str], passthrough: Sequence[str], eval_verbs: Sequence[str]
     ) -> str:
-        """The integration file for this shell, with mfaenv's own command filled in."""
+        """The integration file for this shell, with mfaenv's own command filled in,
+        followed by its completions."""
         template = (shell_dir() / f"mfaenv.{self.name}").read_text(encoding="utf-8")
-        return (
+        completions = (completions_dir() / self.completion_file).read_text(encoding="utf-8")
+        integration = (
             template.replace("@MFAENV@", self.words(command))
             .replace("@PASSTHROUGH@", self.alternatives(passthrough))
             .replace("@EVAL_VERBS@", self.alternatives(eval_verbs))
         )
+        return f"{integration}\n{completions}"
 
 
 class _Posix(Shell):
@@ -111,6 +115,7 @@ class _Posix(Shell):
 
 class Bash(_Posix):
     name = "bash"
+    completion_file = "mfa.bash"
 
     def set_shell_var(self, name: str, value: str) -> str:
         # A plain assignment inside a function is global in bash (3.2 has no declare -g).
@@ -119,6 +124,7 @@ class Bash(_Posix):
 
 class Zsh(_Posix):
     name = "zsh"
+    completion_file = "_mfa"
 
     def set_shell_var(self, name: str, value: str) -> str:
         return f"typeset -g {name}={self.quote(value)}"
@@ -126,6 +132,7 @@ class Zsh(_Posix):
 
 class Fish(Shell):
     name = "fish"
+    completion_file = "mfa.fish"
 
     def quote(self, value: str) -> str:
         # In fish single quotes only \\ and \' are escapes.

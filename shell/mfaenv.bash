@@ -24,3 +24,71 @@ mfa() {
             __mfaenv_eval sh-on --shell bash "$@" ;;
     esac
 }
+
+# Prompt segment. Before each prompt, MFAENV_SEGMENT becomes "aws:PROFILE 11h42m" while
+# this shell holds an MFA session, and empty otherwise; show it in PS1, for example
+#     PS1='${MFAENV_SEGMENT:+$MFAENV_SEGMENT }'"$PS1"
+# It is computed by bash alone: no process is started per prompt. Settings:
+# MFAENV_PROMPT_FORMAT (%p profile, %t time left; default "aws:%p %t"), MFAENV_PROMPT_STYLE
+# and MFAENV_PROMPT_WARN_STYLE (SGR codes such as "33" or "1;31"; warn default "31"),
+# MFAENV_PROMPT_WARN (seconds left below which the warning style applies; default 900).
+# NO_COLOR turns styles off.
+__mfaenv_segment() {
+    MFAENV_SEGMENT=
+    case "${MFAENV_EXPIRES-}" in '' | *[!0-9]*) return 0 ;; esac
+    local __mfaenv_now __mfaenv_left __mfaenv_text __mfaenv_style __mfaenv_warn
+    if [ -n "${EPOCHSECONDS-}" ]; then
+        __mfaenv_now=$EPOCHSECONDS
+    else
+        printf -v __mfaenv_now '%(%s)T' -1
+    fi
+    __mfaenv_left=$((MFAENV_EXPIRES - __mfaenv_now))
+    if ((__mfaenv_left <= 0)); then
+        __mfaenv_text=expired
+    elif ((__mfaenv_left < 60)); then
+        __mfaenv_text='<1m'
+    elif ((__mfaenv_left < 3600)); then
+        __mfaenv_text="$((__mfaenv_left / 60))m"
+    else
+        printf -v __mfaenv_text '%dh%02dm' $((__mfaenv_left / 3600)) $((__mfaenv_left % 3600 / 60))
+    fi
+    local __mfaenv_format=${MFAENV_PROMPT_FORMAT-aws:%p %t}
+    __mfaenv_format=${__mfaenv_format//\%t/$__mfaenv_text}
+    __mfaenv_text=${__mfaenv_format//\%p/${MFAENV_PROFILE-}}
+    __mfaenv_warn=${MFAENV_PROMPT_WARN-900}
+    case "$__mfaenv_warn" in '' | *[!0-9]*) __mfaenv_warn=900 ;; esac
+    __mfaenv_style=${MFAENV_PROMPT_STYLE-}
+    if ((__mfaenv_left < __mfaenv_warn)); then __mfaenv_style=${MFAENV_PROMPT_WARN_STYLE-31}; fi
+    if [ -n "$__mfaenv_style" ] && [ -z "${NO_COLOR-}" ]; then
+        # \001 and \002 tell readline the escape sequences take no room on the line.
+        __mfaenv_text=$'\001\e['"${__mfaenv_style}"$'m\002'"${__mfaenv_text}"$'\001\e[0m\002'
+    fi
+    MFAENV_SEGMENT=$__mfaenv_text
+}
+
+__mfaenv_prompt_hook() {
+    local __mfaenv_status=$?
+    __mfaenv_segment
+    return "$__mfaenv_status"
+}
+
+# For $(mfa_prompt) in a prompt: the same text, at the cost of one subshell.
+mfa_prompt() {
+    __mfaenv_segment
+    printf '%s' "$MFAENV_SEGMENT"
+}
+
+# Run the hook first, once, in the string or the array (bash 5.1) form of PROMPT_COMMAND.
+__mfaenv_add_hook() {
+    local __mfaenv_command
+    for __mfaenv_command in "${PROMPT_COMMAND[@]}"; do
+        case ";$__mfaenv_command;" in *";__mfaenv_prompt_hook;"*) return 0 ;; esac
+    done
+    if [[ "$(declare -p PROMPT_COMMAND 2>/dev/null)" == "declare -a"* ]]; then
+        PROMPT_COMMAND=(__mfaenv_prompt_hook "${PROMPT_COMMAND[@]}")
+    else
+        # shellcheck disable=SC2128,SC2178 # here PROMPT_COMMAND is a string
+        PROMPT_COMMAND="__mfaenv_prompt_hook${PROMPT_COMMAND:+;$PROMPT_COMMAND}"
+    fi
+}
+__mfaenv_add_hook

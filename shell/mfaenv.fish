@@ -23,3 +23,59 @@ function mfa --description 'MFA session for AWS keys: mfa CODE, mfa off, mfa sta
         __mfaenv_eval sh-on --shell fish $argv
     end
 end
+
+# Prompt segment: `mfaenv_segment` prints "aws:PROFILE 11h42m" while this shell holds an
+# MFA session, and nothing otherwise. Call it from fish_prompt or fish_right_prompt:
+#     function fish_right_prompt; mfaenv_segment; end
+# Settings: MFAENV_PROMPT_FORMAT (%p profile, %t time left; default "aws:%p %t"),
+# MFAENV_PROMPT_STYLE and MFAENV_PROMPT_WARN_STYLE (SGR codes such as "33" or "1;31"; warn
+# default "31"), MFAENV_PROMPT_WARN (seconds left below which the warning style applies;
+# default 900). NO_COLOR turns styles off.
+#
+# fish has no clock of its own. On Linux the time is the boot time (read once, here) plus
+# the seconds since boot, read per prompt from /proc/uptime by a builtin: no process is
+# started. Elsewhere it costs one `date +%s`.
+set -g __mfaenv_btime (string match -rg '^btime (\d+)$' </proc/stat 2>/dev/null)
+
+function __mfaenv_now
+    if test -n "$__mfaenv_btime"; and test -r /proc/uptime
+        read -l __mfaenv_up __mfaenv_idle </proc/uptime
+        math $__mfaenv_btime + (string split -f1 . -- $__mfaenv_up)
+    else
+        command date +%s
+    end
+end
+
+function mfaenv_segment --description 'The MFA session and its time left, for a prompt'
+    string match -qr '^[0-9]+$' -- "$MFAENV_EXPIRES"; or return 0
+    set -l left (math $MFAENV_EXPIRES - (__mfaenv_now))
+    set -l text
+    if test $left -le 0
+        set text expired
+    else if test $left -lt 60
+        set text '<1m'
+    else if test $left -lt 3600
+        set text (math --scale=0 "floor($left / 60)")m
+    else
+        set text (math "floor($left / 3600)")h(string pad -w 2 -c 0 (math "floor($left % 3600 / 60)"))m
+    end
+    set -l format 'aws:%p %t'
+    set -q MFAENV_PROMPT_FORMAT; and set format $MFAENV_PROMPT_FORMAT
+    set text (string replace -a -- %t $text $format | string replace -a -- %p "$MFAENV_PROFILE")
+    set -l warn 900
+    string match -qr '^[0-9]+$' -- "$MFAENV_PROMPT_WARN"; and set warn $MFAENV_PROMPT_WARN
+    set -l style "$MFAENV_PROMPT_STYLE"
+    if test $left -lt $warn
+        set style 31
+        set -q MFAENV_PROMPT_WARN_STYLE; and set style "$MFAENV_PROMPT_WARN_STYLE"
+    end
+    if test -n "$style"; and test -z "$NO_COLOR"
+        printf '\e[%sm%s\e[0m' $style $text
+    else
+        printf '%s' $text
+    end
+end
+
+function mfa_prompt --description 'The MFA session and its time left, for a prompt'
+    mfaenv_segment
+end

@@ -24,3 +24,56 @@ mfa() {
             __mfaenv_eval sh-on --shell zsh "$@" ;;
     esac
 }
+
+# Prompt segment. Before each prompt, MFAENV_SEGMENT becomes "aws:PROFILE 11h42m" while
+# this shell holds an MFA session, and empty otherwise; show it in your prompt, e.g.
+#     setopt PROMPT_SUBST; PROMPT='${MFAENV_SEGMENT:+$MFAENV_SEGMENT }'"$PROMPT"
+# It is computed by zsh alone ($EPOCHSECONDS): no process is started per prompt. Settings:
+# MFAENV_PROMPT_FORMAT (%p profile, %t time left; default "aws:%p %t"), MFAENV_PROMPT_STYLE
+# and MFAENV_PROMPT_WARN_STYLE (SGR codes such as "33" or "1;31"; warn default "31"),
+# MFAENV_PROMPT_WARN (seconds left below which the warning style applies; default 900).
+# NO_COLOR turns styles off.
+zmodload -F zsh/datetime p:EPOCHSECONDS 2>/dev/null
+
+__mfaenv_segment() {
+    MFAENV_SEGMENT=
+    [[ ${MFAENV_EXPIRES-} == <-> ]] || return 0
+    local __mfaenv_left __mfaenv_text __mfaenv_style __mfaenv_warn __mfaenv_format
+    __mfaenv_left=$((MFAENV_EXPIRES - EPOCHSECONDS))
+    if ((__mfaenv_left <= 0)); then
+        __mfaenv_text=expired
+    elif ((__mfaenv_left < 60)); then
+        __mfaenv_text='<1m'
+    elif ((__mfaenv_left < 3600)); then
+        __mfaenv_text="$((__mfaenv_left / 60))m"
+    else
+        printf -v __mfaenv_text '%dh%02dm' $((__mfaenv_left / 3600)) $((__mfaenv_left % 3600 / 60))
+    fi
+    __mfaenv_format=${MFAENV_PROMPT_FORMAT-aws:%p %t}
+    __mfaenv_format=${__mfaenv_format//\%t/$__mfaenv_text}
+    __mfaenv_text=${__mfaenv_format//\%p/${MFAENV_PROFILE-}}
+    # The prompt expands % sequences in what it substitutes: keep the text literal.
+    __mfaenv_text=${__mfaenv_text//\%/%%}
+    __mfaenv_warn=${MFAENV_PROMPT_WARN-900}
+    [[ $__mfaenv_warn == <-> ]] || __mfaenv_warn=900
+    __mfaenv_style=${MFAENV_PROMPT_STYLE-}
+    if ((__mfaenv_left < __mfaenv_warn)); then __mfaenv_style=${MFAENV_PROMPT_WARN_STYLE-31}; fi
+    if [[ -n $__mfaenv_style && -z ${NO_COLOR-} ]]; then
+        __mfaenv_text="%{"$'\e['"${__mfaenv_style}m%}${__mfaenv_text}%{"$'\e[0m'"%}"
+    fi
+    MFAENV_SEGMENT=$__mfaenv_text
+}
+
+__mfaenv_prompt_hook() {
+    local __mfaenv_status=$?
+    __mfaenv_segment
+    return $__mfaenv_status
+}
+
+# For $(mfa_prompt) in a prompt: the same text, at the cost of one subshell.
+mfa_prompt() {
+    __mfaenv_segment
+    print -rn -- "$MFAENV_SEGMENT"
+}
+
+autoload -Uz add-zsh-hook && add-zsh-hook precmd __mfaenv_prompt_hook

@@ -1,0 +1,89 @@
+"""How much a prompt render costs with mfaenv, per shell, against `mfa status` as a process.
+
+Run:  python benchmarks/prompt.py [--renders N]
+
+Each shell loads `mfaenv init SHELL`, then runs the prompt hook N times in one process;
+the cost per render is (time with N renders - time with 0 renders) / N, the best of a few
+tries. For comparison, `mfaenv status` and `mfaenv prompt` are timed as whole processes,
+which is what a prompt pays when it calls them. Prints a table; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+SHELLS = {
+    "bash": (["--norc", "-c"], "__mfaenv_prompt_hook", 'eval "$({init})"'),
+    "zsh": (["-f", "-c"], "__mfaenv_prompt_hook", 'eval "$({init})"'),
+    "fish": (["--no-config", "-c"], "mfaenv_segment >/dev/null", "{init} | source"),
+}
+TRIES = 5
+
+
+def _init(shell: str) -> str:
+    return " ".join([sys.executable, "-m", "mfaenv", "init", shell])
+
+
+def _timed(argv: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    # `mfaenv status` exits 1 without a session: that is its answer, not a failure.
+    subprocess.run(argv, env=env, check=False, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def per_render(shell: str, renders: int, env: dict[str, str]) -> float:
+    flags, call, load = SHELLS[shell]
+    binary = shutil.which(shell)
+    if binary is None:
+        raise SystemExit(f"{shell} is not installed")
+    base = load.format(init=_init(shell)) + "\n"
+    loop = base + f"{call}\n" * renders
+    empty = min(_timed([binary, *flags, base], env) for _ in range(TRIES))
+    full = min(_timed([binary, *flags, loop], env) for _ in range(TRIES))
+    return max(full - empty, 0.0) / renders * 1e6
+
+
+def per_process(argv: list[str], env: dict[str, str]) -> float:
+    return min(_timed(argv, env) for _ in range(TRIES)) * 1e6
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--renders", type=int, default=2000)
+    args = parser.parse_args()
+
+    without = {k: v for k, v in os.environ.items() if not k.startswith("MFAENV_")}
+    with_session = dict(without, MFAENV_PROFILE="dev", MFAENV_EXPIRES=str(int(time.time()) + 3600))
+    rows = []
+    for shell in SHELLS:
+        if shutil.which(shell) is None:
+            rows.append((f"{shell} prompt hook", "not installed", "not installed"))
+            continue
+        rows.append(
+            (
+                f"{shell} prompt hook",
+                f"{per_render(shell, args.renders, with_session):10.1f}",
+                f"{per_render(shell, args.renders, without):10.1f}",
+            )
+        )
+    for verb in ("status", "prompt"):
+        argv = [sys.executable, "-m", "mfaenv", verb]
+        rows.append(
+            (
+                f"mfaenv {verb} (a process)",
+                f"{per_process(argv, with_session):10.1f}",
+                f"{per_process(argv, without):10.1f}",
+            )
+        )
+    print(f"{'microseconds per render':<28} {'session':>12} {'no session':>12}")
+    for name, on, off in rows:
+        print(f"{name:<28} {on:>12} {off:>12}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,41 @@
+# fish completion for mfa and mfaenv. `mfaenv init fish` loads it; to install it on its
+# own, copy it to ~/.config/fish/completions/mfa.fish and mfaenv.fish.
+# Profile names are read from the AWS files by fish builtins: Python never starts on a tab.
+
+function __mfaenv_profiles
+    set -l config ~/.aws/config
+    set -q AWS_CONFIG_FILE; and set config $AWS_CONFIG_FILE
+    set -l credentials ~/.aws/credentials
+    set -q AWS_SHARED_CREDENTIALS_FILE; and set credentials $AWS_SHARED_CREDENTIALS_FILE
+    begin
+        # [default] and [profile NAME]; [sso-session NAME] and [services NAME] have a space.
+        test -r $config; and string match -rg '^\s*\[\s*(?:profile\s+)?(\S+?)\s*\]\s*$' <$config
+        test -r $credentials; and string match -rg '^\s*\[\s*(\S+?)\s*\]\s*$' <$credentials
+    end | path sort -u
+end
+
+set -l __mfaenv_verbs off status prompt sandbox init help version
+complete -c mfa -f
+complete -c mfa -n "not __fish_seen_subcommand_from $__mfaenv_verbs" -a off -d 'End the MFA session'
+complete -c mfa -n "not __fish_seen_subcommand_from $__mfaenv_verbs" -a status -d 'Show the MFA session of this shell'
+complete -c mfa -n "not __fish_seen_subcommand_from $__mfaenv_verbs" -a prompt -d 'Print the prompt segment'
+complete -c mfa -n "not __fish_seen_subcommand_from $__mfaenv_verbs" -a sandbox -d 'A local STS and IAM to try mfa'
+complete -c mfa -n "not __fish_seen_subcommand_from $__mfaenv_verbs" -a init -d 'Print the shell integration'
+complete -c mfa -n "not __fish_seen_subcommand_from $__mfaenv_verbs" -a help -d 'Show help'
+complete -c mfa -n "not __fish_seen_subcommand_from $__mfaenv_verbs" -a version -d 'Show the version'
+complete -c mfa -n "not __fish_seen_subcommand_from $__mfaenv_verbs" -l profile -x -a '(__mfaenv_profiles)' -d 'AWS profile with the long-lived keys'
+complete -c mfa -n "not __fish_seen_subcommand_from $__mfaenv_verbs" -l duration -x -a '15m 1h 4h 8h 12h 36h' -d 'Session length'
+complete -c mfa -n "not __fish_seen_subcommand_from $__mfaenv_verbs" -l serial -x -d 'ARN of the MFA device'
+complete -c mfa -n "__fish_seen_subcommand_from status" -l json -d 'Machine-readable output'
+complete -c mfa -n "__fish_seen_subcommand_from init" -a 'bash zsh fish'
+complete -c mfa -n "__fish_seen_subcommand_from sandbox" -a 'start stop'
+
+set -l __mfaenv_commands init status prompt help version
+complete -c mfaenv -f
+complete -c mfaenv -n "not __fish_seen_subcommand_from $__mfaenv_commands" -a init -d 'Print the shell integration'
+complete -c mfaenv -n "not __fish_seen_subcommand_from $__mfaenv_commands" -a status -d 'Show the MFA session of this shell'
+complete -c mfaenv -n "not __fish_seen_subcommand_from $__mfaenv_commands" -a prompt -d 'Print the prompt segment'
+complete -c mfaenv -n "not __fish_seen_subcommand_from $__mfaenv_commands" -a help -d 'Show help'
+complete -c mfaenv -n "not __fish_seen_subcommand_from $__mfaenv_commands" -a version -d 'Show the version'
+complete -c mfaenv -n "__fish_seen_subcommand_from init" -a 'bash zsh fish'
+complete -c mfaenv -n "__fish_seen_subcommand_from status" -l json -d 'Machine-readable output'

@@ -1,0 +1,24 @@
+"""The prompt segment's text, as the shell integrations compute it without Python.
+
+``mfaenv prompt`` prints it for places that run a command anyway (tmux status lines,
+``$(...)`` prompts); the tests hold the shells' fork-free versions to this one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from mfaenv.timefmt import format_remaining, remaining
+
+DEFAULT_FORMAT = "aws:%p %t"
+
+
+def segment(environ: Mapping[str, str], now: float) -> str:
+    """``aws:dev 11h42m`` while the environment holds an MFA session, else ``""``."""
+    expires = environ.get("MFAENV_EXPIRES", "")
+    if not re.fullmatch(r"[0-9]+", expires):
+        return ""
+    left = format_remaining(remaining(int(expires), now))
+    text = environ.get("MFAENV_PROMPT_FORMAT", DEFAULT_FORMAT).replace("%t", left)
+    return text.replace("%p", environ.get("MFAENV_PROFILE", ""))

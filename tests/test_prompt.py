@@ -1,0 +1,183 @@
+"""The prompt segment: right in every shell, and no process started per prompt."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from conftest import init_command, need, run_shell
+from fakeaws import SERIAL, FakeAws, session_token_reply
+from terminal import Terminal
+
+from mfaenv.prompt import segment
+
+NOW_MARGIN = 30  # seconds kept clear of a minute boundary, so the text cannot tick over
+
+
+def _segment_in(shell: str, env: dict[str, str], tmp_path: Path) -> str:
+    out = tmp_path / "segment"
+    if shell == "fish":
+        script = f"{init_command(shell)}; mfaenv_segment > {out}"
+    else:
+        script = f'{init_command(shell)}; __mfaenv_prompt_hook; printf %s "$MFAENV_SEGMENT" > {out}'
+    result = run_shell(shell, script, env)
+    assert result.returncode == 0, result.stderr
+    return out.read_text()
+
+
+@pytest.mark.parametrize(
+    ("left", "expected"),
+    [
+        (11 * 3600 + 42 * 60 + NOW_MARGIN, "aws:dev 11h42m"),
+        (3600 + NOW_MARGIN, "aws:dev 1h00m"),
+        (37 * 60 + NOW_MARGIN, "aws:dev 37m"),
+        (NOW_MARGIN, "aws:dev <1m"),
+        (-60, "aws:dev expired"),
+    ],
+)
+def test_the_segment_shows_profile_and_time_left_like_mfaenv_prompt(
+    shell: str, left: int, expected: str, tmp_path: Path
+) -> None:
+    expires = int(time.time()) + left
+    env = dict(os.environ, MFAENV_PROFILE="dev", MFAENV_EXPIRES=str(expires), NO_COLOR="1")
+    assert _segment_in(shell, env, tmp_path) == expected
+    assert segment(env, time.time()) == expected
+
+
+def test_the_segment_is_empty_without_a_session(shell: str, tmp_path: Path) -> None:
+    assert _segment_in(shell, dict(os.environ), tmp_path) == ""
+
+
+def test_the_format_and_the_warning_style_can_be_set(shell: str, tmp_path: Path) -> None:
+    env = dict(os.environ, MFAENV_PROFILE="dev", MFAENV_PROMPT_FORMAT="%t left (%p)")
+    env["MFAENV_EXPIRES"] = str(int(time.time()) + 10 * 60 + NOW_MARGIN)
+    text = _segment_in(shell, env, tmp_path)
+    bare = re.sub(r"\x01|\x02|%\{|%\}|\x1b\[[0-9;]*m", "", text)
+    assert bare == "10m left (dev)"
+    assert "\x1b[31m" in text, "under 15 minutes the warning style applies"
+    env["MFAENV_PROMPT_WARN"] = "60"
+    assert "\x1b[" not in _segment_in(shell, env, tmp_path), "no style above the threshold"
+    env["MFAENV_PROMPT_STYLE"] = "1;33"
+    assert "\x1b[1;33m" in _segment_in(shell, env, tmp_path)
+    env["NO_COLOR"] = "1"
+    assert _segment_in(shell, env, tmp_path) == "10m left (dev)"
+
+
+def test_a_profile_name_is_shown_literally(shell: str, tmp_path: Path) -> None:
+    env = dict(os.environ, MFAENV_PROFILE="a%tb$(x)", NO_COLOR="1")
+    env["MFAENV_EXPIRES"] = str(int(time.time()) + 5 * 60 + NOW_MARGIN)
+    text = _segment_in(shell, env, tmp_path)
+    # zsh expands % in the prompt, so its segment doubles them; the others are literal.
+    assert text == ("aws:a%%tb$(x) 5m" if shell == "zsh" else "aws:a%tb$(x) 5m")
+
+
+def test_a_tampered_expiry_is_not_evaluated(shell: str, tmp_path: Path) -> None:
+    env = dict(os.environ, MFAENV_PROFILE="dev", MFAENV_EXPIRES=f"a[$(touch {tmp_path}/pwned)]")
+    assert _segment_in(shell, env, tmp_path) == ""
+    assert not (tmp_path / "pwned").exists()
+
+
+def _processes_started(shell: str, renders: int, env: dict[str, str], tmp_path: Path) -> int:
+    """How many processes the shell starts in all: init plus ``renders`` prompt hooks."""
+    strace = need("strace")
+    call = "mfaenv_segment >/dev/null" if shell == "fish" else "__mfaenv_prompt_hook"
+    script = init_command(shell) + "\n" + f"{call}\n" * renders
+    log = tmp_path / f"strace-{shell}-{renders}"
+    flags = {"bash": ["--norc"], "zsh": ["-f"], "fish": ["--no-config"]}[shell]
+    subprocess.run(
+        [
+            strace,
+            "-f",
+            "-qq",
+            "-e",
+            "trace=execve,clone,clone3,fork,vfork",
+            "-o",
+            str(log),
+            need(shell),
+            *flags,
+            "-c",
+            script,
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    started = 0
+    for line in log.read_text().splitlines():
+        if "CLONE_THREAD" in line or "resumed>" in line:
+            continue  # a thread is not a process; a resumed call was counted when it began
+        if re.search(r"\b(execve|clone3?|v?fork)\(", line):
+            started += 1
+    return started
+
+
+@pytest.mark.parametrize("session", [True, False], ids=["session", "no-session"])
+def test_a_prompt_render_starts_no_process(shell: str, session: bool, tmp_path: Path) -> None:
+    env = dict(os.environ)
+    if session:
+        env.update(MFAENV_PROFILE="dev", MFAENV_EXPIRES=str(int(time.time()) + 3600))
+    baseline = _processes_started(shell, 0, env, tmp_path)
+    assert baseline > 0, "strace saw the shell start mfaenv init"
+    assert _processes_started(shell, 40, env, tmp_path) == baseline
+
+
+def test_the_bash_hook_is_added_once_and_keeps_the_exit_status(tmp_path: Path) -> None:
+    script = (
+        "PROMPT_COMMAND='echo user hook'\n"
+        f"{init_command('bash')}\n{init_command('bash')}\n"
+        'printf "%s\\n" "$PROMPT_COMMAND"\n'
+        '(exit 7); __mfaenv_prompt_hook; echo "status $?"\n'
+        "unset PROMPT_COMMAND; PROMPT_COMMAND=(first second)\n"
+        f"{init_command('bash')}\n{init_command('bash')}\n"
+        'printf "%s," "${PROMPT_COMMAND[@]}"\n'
+    )
+    result = run_shell("bash", script, dict(os.environ))
+    assert result.stdout == (
+        "__mfaenv_prompt_hook;echo user hook\nstatus 7\n__mfaenv_prompt_hook,first,second,"
+    )
+
+
+def test_the_zsh_hook_is_added_once(tmp_path: Path) -> None:
+    script = f"{init_command('zsh')}\n{init_command('zsh')}\nprint -r -- $precmd_functions"
+    assert run_shell("zsh", script, dict(os.environ)).stdout == "__mfaenv_prompt_hook\n"
+
+
+def _interactive(shell: str, tmp_path: Path) -> Terminal:
+    env = dict(os.environ, TERM="dumb", NO_COLOR="1")
+    if shell == "bash":
+        rc = tmp_path / "bashrc"
+        rc.write_text(init_command("bash") + "\nPS1='[${MFAENV_SEGMENT}]$ '\n")
+        argv = [need("bash"), "--rcfile", str(rc), "-i"]
+    elif shell == "zsh":
+        (tmp_path / ".zshrc").write_text(
+            init_command("zsh") + "\nsetopt PROMPT_SUBST\nPROMPT='[${MFAENV_SEGMENT}]$ '\n"
+        )
+        env["ZDOTDIR"] = str(tmp_path)
+        argv = [need("zsh"), "-i"]
+    else:
+        setup = (
+            init_command("fish") + "; function fish_prompt; printf '[%s]$ ' (mfaenv_segment); end"
+        )
+        argv = [need("fish"), "--no-config", "-i", "-C", setup]
+    return Terminal(argv, env)
+
+
+def test_the_prompt_shows_the_session_after_mfa_and_not_after_off(
+    shell: str, fake_aws: FakeAws, tmp_path: Path
+) -> None:
+    fake_aws.answers["GetSessionToken"] = session_token_reply()
+    terminal = _interactive(shell, tmp_path)
+    try:
+        terminal.read_until(r"\[\]\$ ")
+        terminal.send(f"mfa 123456 --serial {SERIAL} --duration 2h\r")
+        terminal.read_until(r"\[aws:default (1h59m|2h00m)\]\$ ")
+        terminal.send("mfa off\r")
+        screen = terminal.read_until(r"(?s)mfa off.*\[\]\$ ")
+    finally:
+        terminal.close()
+    assert "aws:default" in screen
