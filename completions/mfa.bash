@@ -46,17 +46,23 @@ _mfa() {
             __mfaenv_complete 15m 1h 4h 8h 12h 36h
             return
             ;;
+        --totp)
+            __mfaenv_complete pass: file: command:
+            compopt -o nospace 2>/dev/null
+            return
+            ;;
         --serial) return ;;
     esac
-    local options='--profile --duration --serial --help'
+    local options='--profile --duration --serial --totp --help'
     if ((COMP_CWORD == 1)); then
         case "${COMP_WORDS[1]}" in
             -*) __mfaenv_complete "$options" ;;
-            *) __mfaenv_complete off status prompt sandbox init help version ;;
+            *) __mfaenv_complete off status exec credential-process prompt sandbox init help version ;;
         esac
         return
     fi
     case "${COMP_WORDS[1]}" in
+        exec | credential-process) __mfaenv_session_verb "$options" ;;
         status) __mfaenv_complete --json ;;
         init) ((COMP_CWORD == 2)) && __mfaenv_complete bash zsh fish ;;
         sandbox) ((COMP_CWORD == 2)) && __mfaenv_complete start stop ;;
@@ -65,12 +71,34 @@ _mfa() {
     esac
 }
 
+# exec and credential-process: session options, then (exec) a command after --.
+__mfaenv_session_verb() {
+    local i
+    for ((i = 2; i < COMP_CWORD; i++)); do
+        if [ "${COMP_WORDS[i]}" = -- ]; then
+            if ((i + 1 == COMP_CWORD)); then
+                mapfile -t COMPREPLY < <(compgen -c -- "${COMP_WORDS[COMP_CWORD]}" | sort -u)
+            fi
+            return
+        fi
+    done
+    __mfaenv_complete "$1 --"
+}
+
 _mfaenv() {
+    local options='--profile --duration --serial --totp --help'
+    case "${COMP_WORDS[COMP_CWORD - 1]}" in
+        --profile | --duration | --totp | --serial)
+            _mfa
+            return
+            ;;
+    esac
     if ((COMP_CWORD == 1)); then
-        __mfaenv_complete init status prompt help version --help --version
+        __mfaenv_complete init status exec credential-process prompt help version --help --version
         return
     fi
     case "${COMP_WORDS[1]}" in
+        exec | credential-process) __mfaenv_session_verb "$options" ;;
         init) ((COMP_CWORD == 2)) && __mfaenv_complete bash zsh fish ;;
         status) __mfaenv_complete --json ;;
     esac

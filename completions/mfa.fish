@@ -14,26 +14,38 @@ function __mfaenv_profiles
     end | path sort -u
 end
 
-set -l __mfaenv_verbs off status prompt sandbox init help version
+set -l __mfaenv_verbs off status exec credential-process prompt sandbox init help version
 complete -c mfa -f
 complete -c mfa -n "not __fish_seen_subcommand_from $__mfaenv_verbs" -a off -d 'End the MFA session'
 complete -c mfa -n "not __fish_seen_subcommand_from $__mfaenv_verbs" -a status -d 'Show the MFA session of this shell'
+complete -c mfa -n "not __fish_seen_subcommand_from $__mfaenv_verbs" -a exec -d 'Run a command with the MFA session'
+complete -c mfa -n "not __fish_seen_subcommand_from $__mfaenv_verbs" -a credential-process -d 'The session as credential_process JSON'
 complete -c mfa -n "not __fish_seen_subcommand_from $__mfaenv_verbs" -a prompt -d 'Print the prompt segment'
 complete -c mfa -n "not __fish_seen_subcommand_from $__mfaenv_verbs" -a sandbox -d 'A local STS and IAM to try mfa'
 complete -c mfa -n "not __fish_seen_subcommand_from $__mfaenv_verbs" -a init -d 'Print the shell integration'
 complete -c mfa -n "not __fish_seen_subcommand_from $__mfaenv_verbs" -a help -d 'Show help'
 complete -c mfa -n "not __fish_seen_subcommand_from $__mfaenv_verbs" -a version -d 'Show the version'
-complete -c mfa -n "not __fish_seen_subcommand_from $__mfaenv_verbs" -l profile -x -a '(__mfaenv_profiles)' -d 'AWS profile with the long-lived keys'
-complete -c mfa -n "not __fish_seen_subcommand_from $__mfaenv_verbs" -l duration -x -a '15m 1h 4h 8h 12h 36h' -d 'Session length'
-complete -c mfa -n "not __fish_seen_subcommand_from $__mfaenv_verbs" -l serial -x -d 'ARN of the MFA device'
+# Session options: for `mfa [CODE]`, and for exec and credential-process of both commands.
+for __mfaenv_command in mfa mfaenv
+    set -l when "not __fish_seen_subcommand_from $__mfaenv_verbs; or __fish_seen_subcommand_from exec credential-process; and not contains -- -- (commandline -opc)"
+    test $__mfaenv_command = mfaenv; and set when "__fish_seen_subcommand_from exec credential-process; and not contains -- -- (commandline -opc)"
+    complete -c $__mfaenv_command -n $when -l profile -x -a '(__mfaenv_profiles)' -d 'AWS profile with the long-lived keys'
+    complete -c $__mfaenv_command -n $when -l duration -x -a '15m 1h 4h 8h 12h 36h' -d 'Session length'
+    complete -c $__mfaenv_command -n $when -l serial -x -d 'ARN of the MFA device'
+    complete -c $__mfaenv_command -n $when -l totp -x -a 'pass: file: command:' -d 'Where codes come from'
+    # After `exec ... --`, complete the command to run.
+    complete -c $__mfaenv_command -n "__fish_seen_subcommand_from exec; and contains -- -- (commandline -opc)" -x -a '(__fish_complete_subcommand --fcs-skip=2)'
+end
 complete -c mfa -n "__fish_seen_subcommand_from status" -l json -d 'Machine-readable output'
 complete -c mfa -n "__fish_seen_subcommand_from init" -a 'bash zsh fish'
 complete -c mfa -n "__fish_seen_subcommand_from sandbox" -a 'start stop'
 
-set -l __mfaenv_commands init status prompt help version
+set -l __mfaenv_commands init status exec credential-process prompt help version
 complete -c mfaenv -f
 complete -c mfaenv -n "not __fish_seen_subcommand_from $__mfaenv_commands" -a init -d 'Print the shell integration'
 complete -c mfaenv -n "not __fish_seen_subcommand_from $__mfaenv_commands" -a status -d 'Show the MFA session of this shell'
+complete -c mfaenv -n "not __fish_seen_subcommand_from $__mfaenv_commands" -a exec -d 'Run a command with the MFA session'
+complete -c mfaenv -n "not __fish_seen_subcommand_from $__mfaenv_commands" -a credential-process -d 'The session as credential_process JSON'
 complete -c mfaenv -n "not __fish_seen_subcommand_from $__mfaenv_commands" -a prompt -d 'Print the prompt segment'
 complete -c mfaenv -n "not __fish_seen_subcommand_from $__mfaenv_commands" -a help -d 'Show help'
 complete -c mfaenv -n "not __fish_seen_subcommand_from $__mfaenv_commands" -a version -d 'Show the version'

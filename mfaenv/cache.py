@@ -9,12 +9,16 @@ Layout under ``platformdirs.user_cache_dir("mfaenv")`` (``$XDG_CACHE_HOME/mfaenv
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import fcntl
 import hashlib
 import json
 import os
 import secrets
 import stat
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +29,8 @@ from mfaenv.session import Session
 
 # A session this close to its end is not handed out again.
 REUSE_MARGIN = 5 * 60
+# How long a refresh waits for another one (perhaps at a prompt in another terminal).
+LOCK_TIMEOUT = 90
 
 
 class UntrustedFile(MfaEnvError):
@@ -120,6 +126,28 @@ class SerialRecord:
 class Cache:
     def __init__(self, root: Path | None = None) -> None:
         self.root = root if root is not None else cache_dir()
+
+    @contextlib.contextmanager
+    def lock(self, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
+        """One refresh at a time across processes: a lock on the cache directory itself,
+        so taking it creates no file."""
+        fd = os.open(private_dir(self.root), os.O_RDONLY)
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise MfaEnvError(
+                            f"another mfaenv has been getting a session for {timeout:.0f}s; "
+                            "try again when it is done"
+                        ) from None
+                    time.sleep(0.05)
+            yield
+        finally:
+            os.close(fd)  # closing releases the lock
 
     # --- sessions ------------------------------------------------------------
 

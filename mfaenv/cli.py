@@ -13,7 +13,7 @@ import re
 import sys
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,17 +22,33 @@ if TYPE_CHECKING:
     from _typeshed import SupportsWrite
 
 from mfaenv import __version__
-from mfaenv.cache import Cache, UntrustedFile
 from mfaenv.env import SESSION, ShellState, session_values
 from mfaenv.errors import MfaEnvError, warn
-from mfaenv.session import Session, fingerprint
+from mfaenv.login import Request, obtain
 from mfaenv.shells import SHELLS, Change, get_shell
-from mfaenv.timefmt import check_duration, format_remaining, parse_duration, remaining
+from mfaenv.timefmt import (
+    check_duration,
+    format_remaining,
+    parse_duration,
+    remaining,
+    to_rfc3339,
+)
 
 # Verbs the shell function evals (as ``sh-VERB``); anything else that is not
 # passed through is ``sh-on`` (``mfa 123456``, ``mfa --profile dev``, ``mfa``).
 EVAL_VERBS = ("off", "sandbox")
-PASSTHROUGH = ("status", "prompt", "init", "help", "version", "-h", "--help", "--version")
+PASSTHROUGH = (
+    "status",
+    "exec",
+    "credential-process",
+    "prompt",
+    "init",
+    "help",
+    "version",
+    "-h",
+    "--help",
+    "--version",
+)
 
 _CODE = re.compile(r"[0-9]{6}")
 
@@ -86,54 +102,60 @@ def cmd_init(args: argparse.Namespace) -> int:
     return 0
 
 
-def _reuse(cache: Cache, profile: str, explicit: bool, base: dict[str, str]) -> Session:
-    """The cached session of ``profile``, checked; no AWS call and no boto3."""
-    try:
-        session = cache.reusable_session(profile, time.time())
-    except UntrustedFile as err:
-        raise MfaEnvError(f"{err}; not using it: run `mfa CODE` for a new session") from None
-    if session is None:
-        raise MfaEnvError(
-            f"no cached MFA session for profile {profile!r}; "
-            "run `mfa CODE` with a code from your MFA device"
-        )
-    key = base.get("AWS_ACCESS_KEY_ID")
-    if not explicit and key and session.source != fingerprint(key):
-        raise MfaEnvError(
-            f"the cached session of profile {profile!r} was made from another access key than "
-            "the one in your environment; run `mfa CODE` for a new session"
-        )
-    return session
+def _request(args: argparse.Namespace, environ: Mapping[str, str]) -> Request:
+    code = _check_code(getattr(args, "code", None))
+    duration = check_duration(parse_duration(args.duration)) if args.duration else None
+    return Request(
+        profile=args.profile or environ.get("AWS_PROFILE") or "default",
+        explicit_profile=args.profile is not None,
+        code=code,
+        duration=duration,
+        serial=args.serial,
+        totp=args.totp,
+    )
 
 
 def cmd_on(args: argparse.Namespace) -> int:
     shell = get_shell(args.shell)
-    code = _check_code(args.code)
-    duration = check_duration(parse_duration(args.duration)) if args.duration else None
     state = ShellState.from_process()
-    explicit = args.profile is not None
-    profile = args.profile or state.environ.get("AWS_PROFILE") or "default"
-    base = state.without(SESSION)
-    cache = Cache()
-    if code is None:
-        session = _reuse(cache, profile, explicit, base)
-    else:
-        from mfaenv import config
-        from mfaenv.login import new_session
-
-        session = new_session(
-            profile=profile,
-            explicit_profile=explicit,
-            environ=base,
-            code=code,
-            duration=duration,
-            serial=args.serial,
-            config=config.load(),
-            cache=cache,
-        )
+    request = _request(args, state.environ)
+    session = obtain(request, state.without(SESSION))
     _emit(shell.render(state.apply(SESSION, session_values(session))))
     left = format_remaining(remaining(session.expires_epoch, time.time()))
-    warn(f"MFA session for profile {profile!r}, {left} left")
+    warn(f"MFA session for profile {request.profile!r}, {left} left")
+    return 0
+
+
+def cmd_exec(args: argparse.Namespace) -> int:
+    state = ShellState.from_process()
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    if not command:
+        raise MfaEnvError("nothing to run: mfa exec [--profile P] -- COMMAND [ARGS...]", 2)
+    session = obtain(_request(args, state.environ), state.without(SESSION))
+    change = state.apply(SESSION, session_values(session))
+    environ = state.after(change).environ
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        os.execvpe(command[0], command, dict(environ))  # noqa: S606 - the user's command
+    except FileNotFoundError:
+        raise MfaEnvError(f"cannot run {command[0]!r}: not found", 127) from None
+    except PermissionError:
+        raise MfaEnvError(f"cannot run {command[0]!r}: permission denied", 126) from None
+
+
+def cmd_credential_process(args: argparse.Namespace) -> int:
+    state = ShellState.from_process()
+    session = obtain(_request(args, state.environ), state.without(SESSION))
+    creds = session.credentials
+    document = {
+        "Version": 1,
+        "AccessKeyId": creds.access_key_id,
+        "SecretAccessKey": creds.secret_access_key,
+        "SessionToken": creds.session_token,
+        "Expiration": to_rfc3339(session.expiration),
+    }
+    _emit(json.dumps(document) + "\n")
     return 0
 
 
@@ -236,6 +258,8 @@ MFA-protected AWS access keys in one word of shell.
   mfa                          reuse this profile's cached session: no code, no AWS call
   mfa status [--json]          who, which device, expires when, how long left
   mfa prompt                   the prompt segment: aws:dev 11h42m
+  mfa exec -- aws s3 ls        run one command with the session; the shell stays as it is
+  mfaenv credential-process --profile dev-long-term   JSON for credential_process
   mfa off                      back to the long-lived keys, exactly as before
   mfa sandbox start|stop       a local STS/IAM to try all this without AWS
 
@@ -269,11 +293,30 @@ def _build_parser() -> _Parser:
 
     add("prompt", cmd_prompt, "print the prompt segment (aws:PROFILE 11h42m), or nothing")
 
+    def session_options(sub: _Parser) -> None:
+        sub.add_argument(
+            "--profile", help="profile with the long-lived keys (default: AWS_PROFILE)"
+        )
+        sub.add_argument(
+            "--duration", help="session length: seconds, 90m, 12h, 1h30m (default 12h)"
+        )
+        sub.add_argument("--serial", help="ARN of the MFA device (default: found from your user)")
+        sub.add_argument("--totp", metavar="SOURCE", help="pass:ENTRY, file:PATH, command:ARGV")
+
     on = add("sh-on", cmd_on, "start an MFA session (used by `mfa CODE`)", prog="mfa")
     on.add_argument("code", nargs="?", metavar="CODE", help="6-digit code from your MFA device")
-    on.add_argument("--profile", help="AWS profile with the long-lived keys (default: AWS_PROFILE)")
-    on.add_argument("--duration", help="session length: seconds, 90m, 12h, 1h30m (default 12h)")
-    on.add_argument("--serial", help="ARN of the MFA device (default: found from your identity)")
+    session_options(on)
+
+    run_ = add("exec", cmd_exec, "run a command with the MFA session, leaving the shell alone")
+    session_options(run_)
+    run_.add_argument("command", nargs=argparse.REMAINDER, metavar="-- COMMAND [ARGS...]")
+
+    process = add(
+        "credential-process",
+        cmd_credential_process,
+        "print the session as AWS credential_process JSON (for ~/.aws/config)",
+    )
+    session_options(process)
 
     add("sh-off", cmd_off, "end the MFA session (used by `mfa off`)", prog="mfa off")
 

@@ -7,6 +7,7 @@
     [profiles.prod]
     serial = "arn:aws:iam::123456789012:mfa/alice"
     duration = "8h"
+    totp = "pass:aws/prod"          # or "file:PATH", or "command:PROGRAM ARGS"
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 
 from mfaenv.errors import MfaEnvError
 from mfaenv.timefmt import check_duration, parse_duration
+from mfaenv.totp import Source
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -36,6 +38,7 @@ def config_path() -> Path:
 class ProfileConfig:
     serial: str | None = None
     duration: int | None = None
+    totp: Source | None = None
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,11 @@ def _text(value: object) -> str:
 
 # Each settable key and how its value is read; the same for the top level and profiles.
 _TOP_KEYS: dict[str, Callable[[object], Any]] = {"duration": _duration}
-_PROFILE_KEYS: dict[str, Callable[[object], Any]] = {"serial": _text, "duration": _duration}
+_PROFILE_KEYS: dict[str, Callable[[object], Any]] = {
+    "serial": _text,
+    "duration": _duration,
+    "totp": lambda value: Source.parse(_text(value)),
+}
 
 
 def _read_table(

@@ -198,8 +198,9 @@ def start(state: ShellState) -> Change:
     url = str(running["url"])
     warn(
         f"sandbox STS/IAM at {url}: IAM user {running['arn']} with MFA device "
-        f"{running['serial']}. Try `mfa 123456` (the sandbox takes any 6 digits), "
-        "`mfa status`, `mfa off`, then `mfa sandbox stop`"
+        f"{running['serial']}. Try `mfa 123456` (the sandbox takes any 6 digits) or "
+        f"`mfa --totp file:{home / 'totp-secret'}`, `mfa status`, `mfa off`, then "
+        "`mfa sandbox stop`"
     )
     return state.apply(
         SANDBOX,

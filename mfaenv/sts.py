@@ -74,6 +74,13 @@ class Aws:
             raise MfaEnvError(
                 f"profile {profile!r} assumes a role; mfa needs a profile with an IAM user's keys"
             )
+        process = str(self._config.get("credential_process", ""))
+        if "mfaenv" in process and "credential-process" in process:
+            raise MfaEnvError(
+                f"profile {profile!r} gets its keys from mfaenv credential-process, which "
+                "gets them from a profile with long-lived keys: give mfa or credential-process "
+                "that profile (for example dev-long-term), not this one"
+            )
         self.region: str = self._session.get_config_variable("region") or "us-east-1"
         self.credentials = self._long_lived(explicit_profile, environ)
 

@@ -1,12 +1,12 @@
 # mfaenv shell integration for bash. Load it with:  eval "$(mfaenv init bash)"
 # `mfa` runs mfaenv; it evals only what the sh-* commands print, and only when they succeed.
 
+# The stash of replaced keys stays a shell variable; mfaenv sees it for one call at a time.
 __mfaenv_run() {
-    @MFAENV@ "$@"
+    __MFAENV_STASH="${__mfaenv_stash-}" @MFAENV@ "$@"
 }
 
 __mfaenv_eval() {
-    # The stash of replaced keys stays a shell variable; mfaenv sees it for this one call.
     local __mfaenv_code
     __mfaenv_code="$(__MFAENV_STASH="${__mfaenv_stash-}" @MFAENV@ "$@")" || return
     eval "$__mfaenv_code"

@@ -1,12 +1,12 @@
 # mfaenv shell integration for fish. Load it with:  mfaenv init fish | source
 # `mfa` runs mfaenv; it evals only what the sh-* commands print, and only when they succeed.
 
+# The stash of replaced keys stays a shell variable; mfaenv sees it for one call at a time.
 function __mfaenv_run
-    @MFAENV@ $argv
+    __MFAENV_STASH="$__mfaenv_stash" @MFAENV@ $argv
 end
 
 function __mfaenv_eval
-    # The stash of replaced keys stays a shell variable; mfaenv sees it for this one call.
     set -l __mfaenv_code (__MFAENV_STASH="$__mfaenv_stash" @MFAENV@ $argv | string collect)
     set -l __mfaenv_status $pipestatus[1]
     test $__mfaenv_status -eq 0; or return $__mfaenv_status

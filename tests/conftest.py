@@ -7,6 +7,8 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,6 +70,8 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Home:
     monkeypatch.setenv("AWS_CONFIG_FILE", str(made.aws_config))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(made.aws_credentials))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    # Never ask on the developer's terminal; the tests that prompt use a pty of their own.
+    monkeypatch.setenv("MFAENV_NO_PROMPT", "1")
     return made
 
 
@@ -253,3 +257,97 @@ def mfaenv(capsys: pytest.CaptureFixture[str]) -> Callable[..., Run]:
         return Run(status, captured.out, captured.err)
 
     return call
+
+
+# --- pass with a real throwaway GnuPG key ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PassStore:
+    gnupghome: Path
+    store: Path
+
+    def insert_otp(self, entry: str, uri: str) -> None:
+        subprocess.run(
+            [need("pass"), "otp", "insert", entry],
+            input=uri + "\n",
+            text=True,
+            check=True,
+            capture_output=True,
+            env=dict(os.environ, GNUPGHOME=str(self.gnupghome), PASSWORD_STORE_DIR=str(self.store)),
+        )
+
+    def insert(self, entry: str, text: str) -> None:
+        subprocess.run(
+            [need("pass"), "insert", "--multiline", entry],
+            input=text,
+            text=True,
+            check=True,
+            capture_output=True,
+            env=dict(os.environ, GNUPGHOME=str(self.gnupghome), PASSWORD_STORE_DIR=str(self.store)),
+        )
+
+
+@pytest.fixture(scope="session")
+def gpg_key() -> Iterator[tuple[Path, str]]:
+    """A GnuPG home with one key and no passphrase; short path for gpg-agent's socket."""
+    gpg = need("gpg")
+    need("pass")
+    home = Path(tempfile.mkdtemp(prefix="mfg", dir="/tmp"))
+    home.chmod(0o700)
+    env = dict(os.environ, GNUPGHOME=str(home))
+    subprocess.run(
+        [
+            gpg,
+            "--batch",
+            "--passphrase",
+            "",
+            "--quick-gen-key",
+            "mfaenv tests <tests@example.invalid>",
+            "default",
+            "default",
+            "never",
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    listing = subprocess.run(
+        [gpg, "--list-keys", "--with-colons"], env=env, check=True, capture_output=True, text=True
+    ).stdout
+    fpr = next(line.split(":")[9] for line in listing.splitlines() if line.startswith("fpr"))
+    yield home, fpr
+    subprocess.run(["gpgconf", "--kill", "gpg-agent"], env=env, check=False)
+    shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture
+def pass_store(
+    gpg_key: tuple[Path, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> PassStore:
+    home, fpr = gpg_key
+    store = tmp_path / "password-store"
+    env = dict(os.environ, GNUPGHOME=str(home), PASSWORD_STORE_DIR=str(store))
+    subprocess.run([need("pass"), "init", fpr], env=env, check=True, capture_output=True)
+    monkeypatch.setenv("GNUPGHOME", str(home))
+    monkeypatch.setenv("PASSWORD_STORE_DIR", str(store))
+    return PassStore(home, store)
+
+
+def write_config(home: Home, text: str) -> Path:
+    path = home.config / "mfaenv" / "config.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def oathtool(secret: str, when: float, *extra: str) -> str:
+    """The reference implementation's code for ``when`` (``extra``: its own --totp=... flags)."""
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(when))
+    result = subprocess.run(
+        [need("oathtool"), *(extra or ("--totp",)), "--now", stamp, "-b", secret],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout.strip()

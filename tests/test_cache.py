@@ -65,8 +65,8 @@ def test_a_session_within_five_minutes_of_its_end_is_not_reused(mfaenv: Mfa, hom
     run = mfaenv("sh-on", "--shell", "bash")
     assert run.stdout == "" and run.status == 1
     assert run.stderr == (
-        "mfaenv: no cached MFA session for profile 'default'; "
-        "run `mfa CODE` with a code from your MFA device\n"
+        "mfaenv: no cached MFA session for profile 'default'; run `mfa CODE` with a code "
+        "from your MFA device, or set a TOTP source (totp in the mfaenv config, or --totp)\n"
     )
 
 

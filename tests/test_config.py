@@ -17,7 +17,7 @@ Mfa = Callable[..., Run]
         ("duration = \n", "Invalid value (at line 1, column 12)"),
         (
             '[profiles.dev]\nserial = "a"\nbogus = 1\n',
-            "unknown key 'bogus' in [profiles.dev] (known: duration, serial)",
+            "unknown key 'bogus' in [profiles.dev] (known: duration, serial, totp)",
         ),
         ('duraton = "8h"\n', "unknown key 'duraton' in the top level (known: duration)"),
         ('duration = "forever"\n', "duration in the top level cannot read duration 'forever'"),
@@ -27,6 +27,10 @@ Mfa = Callable[..., Run]
         ),
         ("profiles = 3\n", "profiles must be a table"),
         ("duration = true\n", 'duration in the top level must be text like "12h"'),
+        (
+            '[profiles.dev]\ntotp = "vault:x"\n',
+            "totp in [profiles.dev] cannot read TOTP source 'vault:x'",
+        ),
     ],
 )
 def test_a_config_mistake_names_the_file_and_changes_nothing(
