@@ -51,9 +51,9 @@ _mfa() {
             compopt -o nospace 2>/dev/null
             return
             ;;
-        --serial) return ;;
+        --serial | --role) return ;;
     esac
-    local options='--profile --duration --serial --totp --help'
+    local options='--profile --duration --serial --totp --role --help'
     if ((COMP_CWORD == 1)); then
         case "${COMP_WORDS[1]}" in
             -*) __mfaenv_complete "$options" ;;
@@ -86,9 +86,9 @@ __mfaenv_session_verb() {
 }
 
 _mfaenv() {
-    local options='--profile --duration --serial --totp --help'
+    local options='--profile --duration --serial --totp --role --help'
     case "${COMP_WORDS[COMP_CWORD - 1]}" in
-        --profile | --duration | --totp | --serial)
+        --profile | --duration | --totp | --serial | --role)
             _mfa
             return
             ;;

@@ -33,6 +33,7 @@ for __mfaenv_command in mfa mfaenv
     complete -c $__mfaenv_command -n $when -l duration -x -a '15m 1h 4h 8h 12h 36h' -d 'Session length'
     complete -c $__mfaenv_command -n $when -l serial -x -d 'ARN of the MFA device'
     complete -c $__mfaenv_command -n $when -l totp -x -a 'pass: file: command:' -d 'Where codes come from'
+    complete -c $__mfaenv_command -n $when -l role -x -d 'ARN of a role to assume'
     # After `exec ... --`, complete the command to run.
     complete -c $__mfaenv_command -n "__fish_seen_subcommand_from exec; and contains -- -- (commandline -opc)" -x -a '(__fish_complete_subcommand --fcs-skip=2)'
 end

@@ -2,7 +2,8 @@
 
 Layout under ``platformdirs.user_cache_dir("mfaenv")`` (``$XDG_CACHE_HOME/mfaenv``)::
 
-    sessions/<profile>.json   session credentials of one profile (never long-lived keys)
+    sessions/<name>.json      session credentials of one profile, or of a role assumed
+                              from it ad hoc (never long-lived keys)
     serials.json              discovered MFA serial per long-lived key (by fingerprint)
     used-codes.json           when a code was last accepted per device (a salted digest)
 """
@@ -151,12 +152,12 @@ class Cache:
 
     # --- sessions ------------------------------------------------------------
 
-    def session_path(self, profile: str) -> Path:
-        return self.root / "sessions" / (quote(profile, safe="") + ".json")
+    def session_path(self, name: str) -> Path:
+        return self.root / "sessions" / (quote(name, safe="") + ".json")
 
-    def load_session(self, profile: str) -> Session | None:
-        """The cached session of ``profile``, or None. UntrustedFile if damaged."""
-        path = self.session_path(profile)
+    def load_session(self, name: str) -> Session | None:
+        """The session cached as ``name`` (a profile), or None. UntrustedFile if damaged."""
+        path = self.session_path(name)
         data = _read_json(path)
         if data is None:
             return None
@@ -164,21 +165,23 @@ class Cache:
             session = Session.from_dict(data)
         except ValueError as err:
             raise UntrustedFile(f"{path} is damaged ({err})") from None
-        if session.profile != profile:
-            raise UntrustedFile(f"{path} holds profile {session.profile!r}")
+        if data.get("name", session.profile) != name:
+            raise UntrustedFile(f"{path} holds the session of {data.get('name')!r}")
         return session
 
-    def reusable_session(self, profile: str, now: float) -> Session | None:
-        session = self.load_session(profile)
+    def reusable_session(self, name: str, now: float) -> Session | None:
+        session = self.load_session(name)
         if session is None:
             return None
         if session.expires_epoch - now <= REUSE_MARGIN:
-            debug(f"cached session of {profile} ends within {REUSE_MARGIN // 60} minutes")
+            debug(f"cached session of {name} ends within {REUSE_MARGIN // 60} minutes")
             return None
         return session
 
-    def save_session(self, session: Session) -> None:
-        _write_json(self.session_path(session.profile), session.to_dict())
+    def save_session(self, session: Session, name: str | None = None) -> None:
+        """Keep ``session`` as ``name`` (default: its profile)."""
+        name = name if name is not None else session.profile
+        _write_json(self.session_path(name), {**session.to_dict(), "name": name})
 
     # --- MFA serials ---------------------------------------------------------
 

@@ -112,6 +112,7 @@ def _request(args: argparse.Namespace, environ: Mapping[str, str]) -> Request:
         duration=duration,
         serial=args.serial,
         totp=args.totp,
+        role=args.role,
     )
 
 
@@ -122,7 +123,8 @@ def cmd_on(args: argparse.Namespace) -> int:
     session = obtain(request, state.without(SESSION))
     _emit(shell.render(state.apply(SESSION, session_values(session))))
     left = format_remaining(remaining(session.expires_epoch, time.time()))
-    warn(f"MFA session for profile {request.profile!r}, {left} left")
+    role = f" as {session.role_label}" if session.role_label else ""
+    warn(f"MFA session for profile {request.profile!r}{role}, {left} left")
     return 0
 
 
@@ -188,6 +190,7 @@ def _session_status(environ: dict[str, str], now: float) -> dict[str, Any] | Non
         "profile": profile,
         "arn": environ.get("MFAENV_ARN"),
         "serial": environ.get("MFAENV_SERIAL"),
+        "role": environ.get("MFAENV_ROLE_ARN"),
         "access_key_id": environ.get("AWS_ACCESS_KEY_ID"),
         "expiration": environ.get("AWS_CREDENTIAL_EXPIRATION"),
         "expires_epoch": expires,
@@ -198,6 +201,7 @@ def _session_status(environ: dict[str, str], now: float) -> dict[str, Any] | Non
 
 def cmd_status(args: argparse.Namespace) -> int:
     status = _session_status(dict(os.environ), time.time())
+    environ_role = os.environ.get("MFAENV_ROLE", "")
     if args.json:
         print(json.dumps(status or {"active": False}, indent=2))
     elif status is None:
@@ -209,6 +213,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             ("profile", status["profile"]),
             ("user", status["arn"] or "unknown (device given by name)"),
             ("device", status["serial"] or "unknown"),
+            *([("role", f"{status['role']} ({environ_role})")] if status["role"] else []),
             ("key", status["access_key_id"] or "missing"),
             (
                 "expires",
@@ -255,6 +260,7 @@ MFA-protected AWS access keys in one word of shell.
 
   mfa 123456                   MFA session in this shell (12h unless --duration)
   mfa 123456 --profile prod --duration 8h
+  mfa --profile admin          a profile with role_arn: assume the role with MFA
   mfa                          reuse this profile's cached session: no code, no AWS call
   mfa status [--json]          who, which device, expires when, how long left
   mfa prompt                   the prompt segment: aws:dev 11h42m
@@ -302,6 +308,7 @@ def _build_parser() -> _Parser:
         )
         sub.add_argument("--serial", help="ARN of the MFA device (default: found from your user)")
         sub.add_argument("--totp", metavar="SOURCE", help="pass:ENTRY, file:PATH, command:ARGV")
+        sub.add_argument("--role", metavar="ARN", help="assume this role with the MFA session")
 
     on = add("sh-on", cmd_on, "start an MFA session (used by `mfa CODE`)", prog="mfa")
     on.add_argument("code", nargs="?", metavar="CODE", help="6-digit code from your MFA device")

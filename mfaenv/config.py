@@ -39,6 +39,7 @@ class ProfileConfig:
     serial: str | None = None
     duration: int | None = None
     totp: Source | None = None
+    role_mode: str | None = None  # for a role profile: "chain" (default) or "direct"
 
 
 @dataclass(frozen=True)
@@ -63,12 +64,19 @@ def _text(value: object) -> str:
     return value
 
 
+def _role_mode(value: object) -> str:
+    if value not in ("chain", "direct"):
+        raise ValueError('must be "chain" or "direct"')
+    return str(value)
+
+
 # Each settable key and how its value is read; the same for the top level and profiles.
 _TOP_KEYS: dict[str, Callable[[object], Any]] = {"duration": _duration}
 _PROFILE_KEYS: dict[str, Callable[[object], Any]] = {
     "serial": _text,
     "duration": _duration,
     "totp": lambda value: Source.parse(_text(value)),
+    "role_mode": _role_mode,
 }
 
 

@@ -46,6 +46,8 @@ SESSION = Layer(
         "MFAENV_EXPIRES",
         "MFAENV_ARN",
         "MFAENV_SERIAL",
+        "MFAENV_ROLE",
+        "MFAENV_ROLE_ARN",
     ),
 )
 
@@ -154,4 +156,6 @@ def session_values(session: Session) -> dict[str, str | None]:
         "MFAENV_EXPIRES": str(session.expires_epoch),
         "MFAENV_ARN": session.arn,
         "MFAENV_SERIAL": session.serial,
+        "MFAENV_ROLE": session.role_label,
+        "MFAENV_ROLE_ARN": session.role_arn,
     }

@@ -11,14 +11,17 @@ from collections.abc import Mapping
 
 from mfaenv.timefmt import format_remaining, remaining
 
-DEFAULT_FORMAT = "aws:%p %t"
+DEFAULT_FORMAT = "aws:%p%r %t"
 
 
 def segment(environ: Mapping[str, str], now: float) -> str:
-    """``aws:dev 11h42m`` while the environment holds an MFA session, else ``""``."""
+    """``aws:dev 11h42m`` (``aws:prod:Admin@123456789012 52m`` for a role) while the
+    environment holds an MFA session, else ``""``."""
     expires = environ.get("MFAENV_EXPIRES", "")
     if not re.fullmatch(r"[0-9]+", expires):
         return ""
     left = format_remaining(remaining(int(expires), now))
+    role = environ.get("MFAENV_ROLE", "")
     text = environ.get("MFAENV_PROMPT_FORMAT", DEFAULT_FORMAT).replace("%t", left)
+    text = text.replace("%r", f":{role}" if role else "")
     return text.replace("%p", environ.get("MFAENV_PROFILE", ""))

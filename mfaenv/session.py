@@ -28,6 +28,17 @@ class Session:
     arn: str | None = None
     # Fingerprint of the long-lived access key the session was made from.
     source: str | None = None
+    # For a role session: the role, and the assumed-role ARN the session acts as.
+    role_arn: str | None = None
+    role_user: str | None = None
+
+    @property
+    def role_label(self) -> str | None:
+        """``Admin@123456789012`` for a role session, for prompts and status."""
+        if self.role_arn is None:
+            return None
+        account = self.role_arn.split(":")[4] if self.role_arn.count(":") >= 5 else "?"
+        return f"{self.role_arn.rsplit('/', 1)[-1]}@{account}"
 
     @property
     def expires_epoch(self) -> int:
@@ -44,6 +55,8 @@ class Session:
             "serial": self.serial,
             "arn": self.arn,
             "source": self.source,
+            "role_arn": self.role_arn,
+            "role_user": self.role_user,
         }
 
     @classmethod
@@ -71,6 +84,8 @@ class Session:
             serial=str(text("serial")),
             arn=text("arn", optional=True),
             source=text("source", optional=True),
+            role_arn=text("role_arn", optional=True),
+            role_user=text("role_user", optional=True),
         )
 
 

@@ -18,6 +18,7 @@ import botocore.session
 
 from mfaenv.errors import MfaEnvError, debug
 from mfaenv.session import Credentials
+from mfaenv.timefmt import format_duration
 
 # Give up on an unreachable or silent STS well within 15 seconds, with no retries.
 CONNECT_TIMEOUT = 4
@@ -72,7 +73,8 @@ class Aws:
             raise MfaEnvError(f"cannot read your AWS config: {err}") from None
         if "role_arn" in self._config:
             raise MfaEnvError(
-                f"profile {profile!r} assumes a role; mfa needs a profile with an IAM user's keys"
+                f"profile {profile!r} assumes a role itself; the source_profile of a role "
+                "must hold an IAM user's keys (roles chained from roles are not supported)"
             )
         process = str(self._config.get("credential_process", ""))
         if "mfaenv" in process and "credential-process" in process:
@@ -82,7 +84,16 @@ class Aws:
                 "that profile (for example dev-long-term), not this one"
             )
         self.region: str = self._session.get_config_variable("region") or "us-east-1"
-        self.credentials = self._long_lived(explicit_profile, environ)
+        self._explicit = explicit_profile
+        self._environ = environ
+        self._credentials: Credentials | None = None
+
+    @property
+    def credentials(self) -> Credentials:
+        """The long-lived keys, loaded when first needed."""
+        if self._credentials is None:
+            self._credentials = self._long_lived(self._explicit, self._environ)
+        return self._credentials
 
     def _long_lived(self, explicit_profile: bool, environ: Mapping[str, str]) -> Credentials:
         key, secret = environ.get("AWS_ACCESS_KEY_ID"), environ.get("AWS_SECRET_ACCESS_KEY")
@@ -120,12 +131,17 @@ class Aws:
         value = self._config.get(name)
         return value if isinstance(value, str) and value else None
 
-    def _client(self, service: str) -> Any:
+    def _client(
+        self, service: str, credentials: Credentials | None = None, region: str | None = None
+    ) -> Any:
+        """A client signed with ``credentials`` (default: the long-lived keys)."""
+        creds = credentials if credentials is not None else self.credentials
         return self._session.create_client(
             service,
-            region_name=self.region,
-            aws_access_key_id=self.credentials.access_key_id,
-            aws_secret_access_key=self.credentials.secret_access_key,
+            region_name=region or self.region,
+            aws_access_key_id=creds.access_key_id,
+            aws_secret_access_key=creds.secret_access_key,
+            aws_session_token=creds.session_token,
             config=_CLIENT_CONFIG,
         )
 
@@ -166,6 +182,108 @@ class Aws:
             expiration.astimezone(timezone.utc),
         )
 
+    def assume_role(
+        self,
+        role: RoleSpec,
+        duration: int,
+        *,
+        credentials: Credentials | None = None,
+        serial: str | None = None,
+        code: str | None = None,
+    ) -> tuple[Credentials, datetime, str]:
+        """AssumeRole with the long-lived keys and a code, or with an MFA session's keys."""
+        kwargs: dict[str, Any] = {
+            "RoleArn": role.role_arn,
+            "RoleSessionName": role.session_name,
+            "DurationSeconds": duration,
+        }
+        if role.external_id:
+            kwargs["ExternalId"] = role.external_id
+        if serial is not None and code is not None:
+            kwargs.update(SerialNumber=serial, TokenCode=code)
+        client = self._client("sts", credentials, role.region)
+        try:
+            reply = _call(client, "assume_role", **kwargs)
+        except _TooLong:
+            most = self._role_max_duration(role, credentials)
+            if most is None:
+                raise MfaEnvError(
+                    f"{role.role_arn} allows shorter sessions than the {format_duration(duration)} "
+                    "asked; its maximum is set on the role (MaxSessionDuration)"
+                ) from None
+            raise MfaEnvError(
+                f"{role.role_arn} allows sessions of at most {format_duration(most)}; "
+                f"{format_duration(duration)} was asked"
+            ) from None
+        creds = reply["Credentials"]
+        return (
+            Credentials(creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]),
+            creds["Expiration"].astimezone(timezone.utc),
+            str(reply["AssumedRoleUser"]["Arn"]),
+        )
+
+    def _role_max_duration(self, role: RoleSpec, credentials: Credentials | None) -> int | None:
+        """The role's MaxSessionDuration, when we may read it (iam:GetRole)."""
+        name = role.role_arn.rsplit("/", 1)[-1]
+        try:
+            reply = _call(self._client("iam", credentials), "get_role", RoleName=name)
+        except MfaEnvError:
+            return None
+        most = reply.get("Role", {}).get("MaxSessionDuration")
+        return most if isinstance(most, int) else None
+
+
+@dataclass(frozen=True)
+class RoleSpec:
+    """A role to assume, as the AWS CLI reads it from a profile (or from --role)."""
+
+    role_arn: str
+    source_profile: str
+    explicit_source: bool = True
+    mfa_serial: str | None = None
+    duration: int | None = None
+    session_name: str = "mfaenv"
+    external_id: str | None = None
+    region: str | None = None
+
+
+def read_role(profile: str, *, explicit: bool) -> RoleSpec | None:
+    """The role of ``profile`` in the AWS config, or None when it holds no role_arn."""
+    try:
+        session = botocore.session.Session(profile=profile if explicit else None)
+        config: Mapping[str, Any] = session.get_scoped_config()
+    except botocore.exceptions.ProfileNotFound:
+        raise MfaEnvError(f"profile {profile!r} is not in your AWS config files") from None
+    except botocore.exceptions.BotoCoreError as err:
+        raise MfaEnvError(f"cannot read your AWS config: {err}") from None
+    role_arn = config.get("role_arn")
+    if not role_arn:
+        return None
+    source = config.get("source_profile")
+    if not source:
+        raise MfaEnvError(
+            f"profile {profile!r} assumes {role_arn} but names no source_profile; mfa assumes "
+            "roles from a profile with an IAM user's keys (credential_source is not supported)"
+        )
+    raw_duration = config.get("duration_seconds")
+    try:
+        duration = int(raw_duration) if raw_duration else None
+    except ValueError:
+        raise MfaEnvError(f"duration_seconds of profile {profile!r} is not a number") from None
+    return RoleSpec(
+        role_arn=str(role_arn),
+        source_profile=str(source),
+        mfa_serial=config.get("mfa_serial"),
+        duration=duration,
+        session_name=str(config.get("role_session_name") or "mfaenv"),
+        external_id=config.get("external_id"),
+        region=config.get("region"),
+    )
+
+
+class _TooLong(MfaEnvError):
+    """AssumeRole refused the duration: above the role's maximum."""
+
 
 def _call(client: Any, operation: str, **kwargs: Any) -> Any:
     """Make one AWS call; turn every failure into a sentence the user can act on."""
@@ -175,6 +293,8 @@ def _call(client: Any, operation: str, **kwargs: Any) -> Any:
         error = err.response.get("Error", {})
         code, message = str(error.get("Code", "")), str(error.get("Message", ""))
         debug(f"{operation}: {code}: {message}")
+        if operation == "assume_role" and "MaxSessionDuration" in message:
+            raise _TooLong(message) from None
         raise MfaEnvError(_explain(operation, code, message, kwargs)) from None
     except (
         botocore.exceptions.ConnectTimeoutError,
@@ -212,6 +332,20 @@ def _explain(operation: str, code: str, message: str, kwargs: Mapping[str, Any])
             return f"AWS refused the session length: {message}"
         if code == "AccessDenied":
             return f"AWS denied GetSessionToken with the device {serial}: {message}"
+    if operation == "assume_role":
+        role = kwargs.get("RoleArn")
+        if "MultiFactorAuthentication" in message or "one time pass code" in message:
+            return (
+                f"AWS rejected the code for {kwargs.get('SerialNumber')}: it is wrong, or it was "
+                "already used (each code works once; wait for the next one)"
+            )
+        if code == "AccessDenied":
+            return (
+                f"AWS refused AssumeRole of {role}: the role does not exist, or its trust "
+                "policy does not let you assume it (does it ask for MFA, or an external id?)"
+            )
+        if code == "ValidationError":
+            return f"AWS refused AssumeRole of {role}: {message}"
     if operation == "list_mfa_devices" and code == "AccessDenied":
         return (
             "not allowed to list your MFA devices (iam:ListMFADevices); name the device with "

@@ -29,7 +29,8 @@ mfa() {
 # this shell holds an MFA session, and empty otherwise; show it in PS1, for example
 #     PS1='${MFAENV_SEGMENT:+$MFAENV_SEGMENT }'"$PS1"
 # It is computed by bash alone: no process is started per prompt. Settings:
-# MFAENV_PROMPT_FORMAT (%p profile, %t time left; default "aws:%p %t"), MFAENV_PROMPT_STYLE
+# MFAENV_PROMPT_FORMAT (%p profile, %r :ROLE@ACCOUNT for a role, %t time left; default
+# "aws:%p%r %t"), MFAENV_PROMPT_STYLE
 # and MFAENV_PROMPT_WARN_STYLE (SGR codes such as "33" or "1;31"; warn default "31"),
 # MFAENV_PROMPT_WARN (seconds left below which the warning style applies; default 900).
 # NO_COLOR turns styles off.
@@ -52,8 +53,9 @@ __mfaenv_segment() {
     else
         printf -v __mfaenv_text '%dh%02dm' $((__mfaenv_left / 3600)) $((__mfaenv_left % 3600 / 60))
     fi
-    local __mfaenv_format=${MFAENV_PROMPT_FORMAT-aws:%p %t}
+    local __mfaenv_format=${MFAENV_PROMPT_FORMAT-aws:%p%r %t}
     __mfaenv_format=${__mfaenv_format//\%t/$__mfaenv_text}
+    __mfaenv_format=${__mfaenv_format//\%r/${MFAENV_ROLE:+:$MFAENV_ROLE}}
     __mfaenv_text=${__mfaenv_format//\%p/${MFAENV_PROFILE-}}
     __mfaenv_warn=${MFAENV_PROMPT_WARN-900}
     case "$__mfaenv_warn" in '' | *[!0-9]*) __mfaenv_warn=900 ;; esac

@@ -27,7 +27,8 @@ end
 # Prompt segment: `mfaenv_segment` prints "aws:PROFILE 11h42m" while this shell holds an
 # MFA session, and nothing otherwise. Call it from fish_prompt or fish_right_prompt:
 #     function fish_right_prompt; mfaenv_segment; end
-# Settings: MFAENV_PROMPT_FORMAT (%p profile, %t time left; default "aws:%p %t"),
+# Settings: MFAENV_PROMPT_FORMAT (%p profile, %r :ROLE@ACCOUNT for a role, %t time left;
+# default "aws:%p%r %t"),
 # MFAENV_PROMPT_STYLE and MFAENV_PROMPT_WARN_STYLE (SGR codes such as "33" or "1;31"; warn
 # default "31"), MFAENV_PROMPT_WARN (seconds left below which the warning style applies;
 # default 900). NO_COLOR turns styles off.
@@ -59,9 +60,11 @@ function mfaenv_segment --description 'The MFA session and its time left, for a 
     else
         set text (math "floor($left / 3600)")h(string pad -w 2 -c 0 (math "floor($left % 3600 / 60)"))m
     end
-    set -l format 'aws:%p %t'
+    set -l format 'aws:%p%r %t'
     set -q MFAENV_PROMPT_FORMAT; and set format $MFAENV_PROMPT_FORMAT
-    set text (string replace -a -- %t $text $format | string replace -a -- %p "$MFAENV_PROFILE")
+    set -l role
+    test -n "$MFAENV_ROLE"; and set role ":$MFAENV_ROLE"
+    set text (string replace -a -- %t $text $format | string replace -a -- %r "$role" | string replace -a -- %p "$MFAENV_PROFILE")
     set -l warn 900
     string match -qr '^[0-9]+$' -- "$MFAENV_PROMPT_WARN"; and set warn $MFAENV_PROMPT_WARN
     set -l style "$MFAENV_PROMPT_STYLE"

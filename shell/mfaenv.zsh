@@ -29,7 +29,8 @@ mfa() {
 # this shell holds an MFA session, and empty otherwise; show it in your prompt, e.g.
 #     setopt PROMPT_SUBST; PROMPT='${MFAENV_SEGMENT:+$MFAENV_SEGMENT }'"$PROMPT"
 # It is computed by zsh alone ($EPOCHSECONDS): no process is started per prompt. Settings:
-# MFAENV_PROMPT_FORMAT (%p profile, %t time left; default "aws:%p %t"), MFAENV_PROMPT_STYLE
+# MFAENV_PROMPT_FORMAT (%p profile, %r :ROLE@ACCOUNT for a role, %t time left; default
+# "aws:%p%r %t"), MFAENV_PROMPT_STYLE
 # and MFAENV_PROMPT_WARN_STYLE (SGR codes such as "33" or "1;31"; warn default "31"),
 # MFAENV_PROMPT_WARN (seconds left below which the warning style applies; default 900).
 # NO_COLOR turns styles off.
@@ -49,8 +50,9 @@ __mfaenv_segment() {
     else
         printf -v __mfaenv_text '%dh%02dm' $((__mfaenv_left / 3600)) $((__mfaenv_left % 3600 / 60))
     fi
-    __mfaenv_format=${MFAENV_PROMPT_FORMAT-aws:%p %t}
+    __mfaenv_format=${MFAENV_PROMPT_FORMAT-aws:%p%r %t}
     __mfaenv_format=${__mfaenv_format//\%t/$__mfaenv_text}
+    __mfaenv_format=${__mfaenv_format//\%r/${MFAENV_ROLE:+:$MFAENV_ROLE}}
     __mfaenv_text=${__mfaenv_format//\%p/${MFAENV_PROFILE-}}
     # The prompt expands % sequences in what it substitutes: keep the text literal.
     __mfaenv_text=${__mfaenv_text//\%/%%}

@@ -147,3 +147,39 @@ class FakeAws:
 
     def actions(self) -> list[str]:
         return [request.action for request in self.requests]
+
+
+ROLE_KEY = "ASIAFAKEROLESESSION1"
+ROLE_TOKEN = "FwoGZXIvYXdzROLE//token=="
+
+
+def assume_role_reply(seconds: int | None = None) -> Callable[[Request], Reply]:
+    def answer(request: Request) -> Reply:
+        duration = seconds or int(request.params.get("DurationSeconds", 3600))
+        expires = (datetime.now(timezone.utc) + timedelta(seconds=duration)).strftime(
+            "%Y-%m-%dT%H:%M:%SZ"
+        )
+        role = request.params["RoleArn"]
+        account, name = role.split(":")[4], role.rsplit("/", 1)[-1]
+        assumed = f"arn:aws:sts::{account}:assumed-role/{name}/{request.params['RoleSessionName']}"
+        return _result(
+            "AssumeRole",
+            f"<Credentials><AccessKeyId>{ROLE_KEY}</AccessKeyId>"
+            "<SecretAccessKey>role/secret</SecretAccessKey>"
+            f"<SessionToken>{ROLE_TOKEN}</SessionToken>"
+            f"<Expiration>{expires}</Expiration></Credentials>"
+            f"<AssumedRoleUser><Arn>{assumed}</Arn><AssumedRoleId>AROAFAKE:x</AssumedRoleId>"
+            "</AssumedRoleUser>",
+        )
+
+    return answer
+
+
+def get_role_reply(max_seconds: int) -> Callable[[Request], Reply]:
+    return lambda request: _result(
+        "GetRole",
+        f"<Role><RoleName>{escape(request.params['RoleName'])}</RoleName><Path>/</Path>"
+        f"<Arn>arn:aws:iam::{ACCOUNT}:role/{escape(request.params['RoleName'])}</Arn>"
+        "<RoleId>AROAFAKE</RoleId><CreateDate>2026-01-01T00:00:00Z</CreateDate>"
+        f"<MaxSessionDuration>{max_seconds}</MaxSessionDuration></Role>",
+    )

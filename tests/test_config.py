@@ -17,7 +17,7 @@ Mfa = Callable[..., Run]
         ("duration = \n", "Invalid value (at line 1, column 12)"),
         (
             '[profiles.dev]\nserial = "a"\nbogus = 1\n',
-            "unknown key 'bogus' in [profiles.dev] (known: duration, serial, totp)",
+            "unknown key 'bogus' in [profiles.dev] (known: duration, role_mode, serial, totp)",
         ),
         ('duraton = "8h"\n', "unknown key 'duraton' in the top level (known: duration)"),
         ('duration = "forever"\n', "duration in the top level cannot read duration 'forever'"),

@@ -209,12 +209,3 @@ def test_help_of_an_evaluated_command_goes_to_stderr(mfaenv: Mfa) -> None:
     assert run.status == 0
     assert run.stdout == ""
     assert "usage: mfa" in run.stderr
-
-
-def test_a_role_profile_is_refused_clearly(mfaenv: Mfa, fake_aws: FakeAws, home: Home) -> None:
-    with home.aws_config.open("a") as out:
-        out.write(
-            "[profile admin]\nrole_arn = arn:aws:iam::1:role/admin\nsource_profile = default\n"
-        )
-    run = mfaenv("sh-on", "--shell", "bash", "123456", "--profile", "admin")
-    refused(run, "profile 'admin' assumes a role; mfa needs a profile with an IAM user's keys")

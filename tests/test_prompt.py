@@ -181,3 +181,10 @@ def test_the_prompt_shows_the_session_after_mfa_and_not_after_off(
     finally:
         terminal.close()
     assert "aws:default" in screen
+
+
+def test_a_role_session_shows_the_role_in_the_segment(shell: str, tmp_path: Path) -> None:
+    env = dict(os.environ, MFAENV_PROFILE="prod", MFAENV_ROLE="Admin@210987654321", NO_COLOR="1")
+    env["MFAENV_EXPIRES"] = str(int(time.time()) + 52 * 60 + NOW_MARGIN)
+    assert _segment_in(shell, env, tmp_path) == "aws:prod:Admin@210987654321 52m"
+    assert segment(env, time.time()) == "aws:prod:Admin@210987654321 52m"
