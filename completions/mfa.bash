@@ -51,18 +51,30 @@ _mfa() {
             compopt -o nospace 2>/dev/null
             return
             ;;
-        --serial | --role) return ;;
+        --style)
+            __mfaenv_complete strict self-service
+            return
+            ;;
+        --store)
+            __mfaenv_complete pass: file:
+            compopt -o nospace 2>/dev/null
+            return
+            ;;
+        --serial | --role | --name | --max-age) return ;;
     esac
     local options='--profile --duration --serial --totp --role --help'
     if ((COMP_CWORD == 1)); then
         case "${COMP_WORDS[1]}" in
             -*) __mfaenv_complete "$options" ;;
-            *) __mfaenv_complete off status exec credential-process prompt sandbox init help version ;;
+            *) __mfaenv_complete off status exec credential-process enroll rotate-key policy prompt sandbox init help version ;;
         esac
         return
     fi
     case "${COMP_WORDS[1]}" in
         exec | credential-process) __mfaenv_session_verb "$options" ;;
+        enroll) __mfaenv_complete --profile --name --store --force ;;
+        rotate-key) __mfaenv_complete --profile ;;
+        policy) __mfaenv_complete --style --max-age ;;
         status) __mfaenv_complete --json ;;
         init) ((COMP_CWORD == 2)) && __mfaenv_complete bash zsh fish ;;
         sandbox) ((COMP_CWORD == 2)) && __mfaenv_complete start stop ;;
@@ -88,17 +100,18 @@ __mfaenv_session_verb() {
 _mfaenv() {
     local options='--profile --duration --serial --totp --role --help'
     case "${COMP_WORDS[COMP_CWORD - 1]}" in
-        --profile | --duration | --totp | --serial | --role)
+        --profile | --duration | --totp | --serial | --role | --style | --store | --name | --max-age)
             _mfa
             return
             ;;
     esac
     if ((COMP_CWORD == 1)); then
-        __mfaenv_complete init status exec credential-process prompt help version --help --version
+        __mfaenv_complete init status exec credential-process enroll rotate-key policy prompt help version --help --version
         return
     fi
     case "${COMP_WORDS[1]}" in
         exec | credential-process) __mfaenv_session_verb "$options" ;;
+        enroll | rotate-key | policy) _mfa ;;
         init) ((COMP_CWORD == 2)) && __mfaenv_complete bash zsh fish ;;
         status) __mfaenv_complete --json ;;
     esac

@@ -14,7 +14,7 @@ function __mfaenv_profiles
     end | path sort -u
 end
 
-set -l __mfaenv_verbs off status exec credential-process prompt sandbox init help version
+set -l __mfaenv_verbs off status exec credential-process enroll rotate-key policy prompt sandbox init help version
 complete -c mfa -f
 complete -c mfa -n "not __fish_seen_subcommand_from $__mfaenv_verbs" -a off -d 'End the MFA session'
 complete -c mfa -n "not __fish_seen_subcommand_from $__mfaenv_verbs" -a status -d 'Show the MFA session of this shell'
@@ -41,7 +41,7 @@ complete -c mfa -n "__fish_seen_subcommand_from status" -l json -d 'Machine-read
 complete -c mfa -n "__fish_seen_subcommand_from init" -a 'bash zsh fish'
 complete -c mfa -n "__fish_seen_subcommand_from sandbox" -a 'start stop'
 
-set -l __mfaenv_commands init status exec credential-process prompt help version
+set -l __mfaenv_commands init status exec credential-process enroll rotate-key policy prompt help version
 complete -c mfaenv -f
 complete -c mfaenv -n "not __fish_seen_subcommand_from $__mfaenv_commands" -a init -d 'Print the shell integration'
 complete -c mfaenv -n "not __fish_seen_subcommand_from $__mfaenv_commands" -a status -d 'Show the MFA session of this shell'
@@ -52,3 +52,16 @@ complete -c mfaenv -n "not __fish_seen_subcommand_from $__mfaenv_commands" -a he
 complete -c mfaenv -n "not __fish_seen_subcommand_from $__mfaenv_commands" -a version -d 'Show the version'
 complete -c mfaenv -n "__fish_seen_subcommand_from init" -a 'bash zsh fish'
 complete -c mfaenv -n "__fish_seen_subcommand_from status" -l json -d 'Machine-readable output'
+
+# The MFA lifecycle: enroll, rotate-key, policy.
+for __mfaenv_command in mfa mfaenv
+    complete -c $__mfaenv_command -n "not __fish_seen_subcommand_from $__mfaenv_verbs" -a enroll -d 'Create and enable a virtual MFA device'
+    complete -c $__mfaenv_command -n "not __fish_seen_subcommand_from $__mfaenv_verbs" -a rotate-key -d 'Replace your access key, safely'
+    complete -c $__mfaenv_command -n "not __fish_seen_subcommand_from $__mfaenv_verbs" -a policy -d 'The IAM policy that makes keys need MFA'
+    complete -c $__mfaenv_command -n "__fish_seen_subcommand_from enroll rotate-key" -l profile -x -a '(__mfaenv_profiles)' -d 'AWS profile with the keys'
+    complete -c $__mfaenv_command -n "__fish_seen_subcommand_from enroll" -l name -x -d 'Name of the device'
+    complete -c $__mfaenv_command -n "__fish_seen_subcommand_from enroll" -l store -x -a 'pass: file:' -d 'Where to keep the secret'
+    complete -c $__mfaenv_command -n "__fish_seen_subcommand_from enroll" -l force -d 'Enrol even with a device already'
+    complete -c $__mfaenv_command -n "__fish_seen_subcommand_from policy" -l style -x -a 'strict self-service' -d 'How strict'
+    complete -c $__mfaenv_command -n "__fish_seen_subcommand_from policy" -l max-age -x -a '1h 8h 12h' -d 'Deny MFA older than this'
+end

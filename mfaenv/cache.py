@@ -57,9 +57,14 @@ def private_dir(path: Path) -> Path:
     return path
 
 
-def write_private(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` as 0600 through a temporary file and an atomic rename."""
-    private_dir(path.parent)
+def write_private(path: Path, data: bytes, *, own_directory: bool = True) -> None:
+    """Write ``data`` to ``path`` as 0600 through a temporary file and an atomic rename.
+
+    With ``own_directory`` the directory is mfaenv's and is made (or kept) 0700; a file
+    the user placed in a directory of their own leaves that directory as it is.
+    """
+    if own_directory:
+        private_dir(path.parent)
     temp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     fd = os.open(temp, flags, 0o600)

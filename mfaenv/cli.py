@@ -41,6 +41,9 @@ PASSTHROUGH = (
     "status",
     "exec",
     "credential-process",
+    "enroll",
+    "rotate-key",
+    "policy",
     "prompt",
     "init",
     "help",
@@ -224,6 +227,42 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0 if status is not None and not status["expired"] else 1
 
 
+def cmd_enroll(args: argparse.Namespace) -> int:
+    from mfaenv.enroll import enroll
+    from mfaenv.totp import Source
+
+    state = ShellState.from_process()
+    enroll(
+        profile=args.profile or state.environ.get("AWS_PROFILE") or "default",
+        explicit_profile=args.profile is not None,
+        environ=state.without(SESSION),
+        name=args.name,
+        store=Source.parse(args.store) if args.store else None,
+        force=args.force,
+    )
+    return 0
+
+
+def cmd_rotate_key(args: argparse.Namespace) -> int:
+    from mfaenv.rotate import rotate_key
+
+    state = ShellState.from_process()
+    rotate_key(
+        profile=args.profile or state.environ.get("AWS_PROFILE") or "default",
+        explicit_profile=args.profile is not None,
+        environ=state.without(SESSION),
+    )
+    return 0
+
+
+def cmd_policy(args: argparse.Namespace) -> int:
+    from mfaenv.policy import build
+
+    max_age = check_duration(parse_duration(args.max_age)) if args.max_age else None
+    print(json.dumps(build(args.style, max_age), indent=2))
+    return 0
+
+
 def cmd_prompt(args: argparse.Namespace) -> int:
     from mfaenv.prompt import segment
 
@@ -268,6 +307,9 @@ MFA-protected AWS access keys in one word of shell.
   mfaenv credential-process --profile dev-long-term   JSON for credential_process
   mfa off                      back to the long-lived keys, exactly as before
   mfa sandbox start|stop       a local STS/IAM to try all this without AWS
+  mfaenv enroll [--store pass:ENTRY|file:PATH]   create and enable a virtual MFA device
+  mfaenv rotate-key            a new access key, proven, then the old one deleted
+  mfaenv policy [--style strict|self-service] [--max-age 8h]   the IAM policy
 
 Setup: eval "$(mfaenv init bash)" in ~/.bashrc; zsh: eval "$(mfaenv init zsh)";
 fish: mfaenv init fish | source.
@@ -296,6 +338,19 @@ def _build_parser() -> _Parser:
 
     status = add("status", cmd_status, "show this shell's MFA session")
     status.add_argument("--json", action="store_true", help="machine-readable output")
+
+    enrol = add("enroll", cmd_enroll, "create and enable a virtual MFA device for your user")
+    enrol.add_argument("--profile", help="profile with the long-lived keys (default: AWS_PROFILE)")
+    enrol.add_argument("--name", help="name of the device (default: your user name)")
+    enrol.add_argument("--store", metavar="WHERE", help="pass:ENTRY or file:PATH for the secret")
+    enrol.add_argument("--force", action="store_true", help="enrol even with a device already")
+
+    rotate = add("rotate-key", cmd_rotate_key, "replace your access key with a new one, safely")
+    rotate.add_argument("--profile", help="profile with the key (default: AWS_PROFILE)")
+
+    policy = add("policy", cmd_policy, "print the IAM policy that makes keys need MFA")
+    policy.add_argument("--style", choices=("strict", "self-service"), default="strict")
+    policy.add_argument("--max-age", metavar="DURATION", help="also deny MFA older than this")
 
     add("prompt", cmd_prompt, "print the prompt segment (aws:PROFILE 11h42m), or nothing")
 

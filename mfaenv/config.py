@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -124,3 +125,51 @@ def load(path: Path | None = None) -> Config:
             **_read_table(path, f"[profiles.{name}]", table, _PROFILE_KEYS)
         )
     return Config(path, duration=top.get("duration"), profiles=profiles)
+
+
+def _toml_string(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def set_profile_values(profile: str, values: Mapping[str, str], path: Path | None = None) -> Path:
+    """Set string keys of ``[profiles.PROFILE]``, keeping the rest of the file as it is."""
+    from mfaenv.cache import write_private
+
+    path = path if path is not None else config_path()
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    lines = text.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
+    key = profile if re.fullmatch(r"[A-Za-z0-9_-]+", profile) else _toml_string(profile)
+    header = re.compile(r"\s*\[\s*profiles\s*\.\s*" + re.escape(key) + r"\s*\]\s*(#.*)?$")
+    start = next((i for i, line in enumerate(lines) if header.fullmatch(line.rstrip("\n"))), None)
+    if start is None:
+        lines += (["\n"] if lines else []) + [f"[profiles.{key}]\n"]
+        start = len(lines) - 1
+    end = next(
+        (i for i in range(start + 1, len(lines)) if lines[i].lstrip().startswith("[")), len(lines)
+    )
+    for name, value in values.items():
+        assignment = f"{name} = {_toml_string(value)}\n"
+        setting = re.compile(r"\s*" + re.escape(name) + r"\s*=")
+        at = next((i for i in range(start + 1, end) if setting.match(lines[i])), None)
+        if at is not None:
+            lines[at] = assignment
+        else:
+            last = end
+            while last > start + 1 and not lines[last - 1].strip():
+                last -= 1
+            lines.insert(last, assignment)
+            end += 1
+    new_text = "".join(lines)
+    try:
+        loaded = tomllib.loads(new_text)
+        if loaded.get("profiles", {}).get(profile, {}).get(next(iter(values))) is None:
+            raise ValueError("not where expected")
+    except (tomllib.TOMLDecodeError, ValueError, AttributeError):
+        raise MfaEnvError(
+            f"cannot add {', '.join(values)} for profile {profile!r} to {path}: "
+            f"please add them under [profiles.{key}] by hand"
+        ) from None
+    write_private(path, new_text.encode("utf-8"))
+    return path

@@ -160,7 +160,7 @@ def _code(request: Request, source: Source | None, serial: str, cache: Cache) ->
     raise MfaEnvError(f"the TOTP source {source} keeps giving a code AWS already accepted")
 
 
-def _connect(profile: str, explicit: bool, environ: Mapping[str, str]) -> Aws:
+def connect(profile: str, explicit: bool, environ: Mapping[str, str]) -> Aws:
     """The profile's AWS access, with its long-lived keys loaded."""
     from mfaenv.sts import Aws
 
@@ -192,7 +192,7 @@ def _with_code(
     ``call(aws, serial, code, user_arn, root)`` returns the session to cache; files
     are written only after AWS has accepted the code.
     """
-    aws = _connect(request.profile, request.explicit_profile, environ)
+    aws = connect(request.profile, request.explicit_profile, environ)
     key_fingerprint = fingerprint(aws.credentials.access_key_id)
     serial = request.serial or aws.setting("mfa_serial") or config.profile(request.profile).serial
     arn: str | None = None

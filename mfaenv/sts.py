@@ -99,6 +99,7 @@ class Aws:
         key, secret = environ.get("AWS_ACCESS_KEY_ID"), environ.get("AWS_SECRET_ACCESS_KEY")
         token = environ.get("AWS_SESSION_TOKEN") or environ.get("AWS_SECURITY_TOKEN")
         where = "in the environment"
+        self.key_origin = "env"
         if explicit_profile or not (key and secret):
             resolver = self._session.get_component("credential_provider")
             resolver.providers = [p for p in resolver.providers if p.METHOD in _KEY_PROVIDERS]
@@ -114,6 +115,7 @@ class Aws:
                     "AWS_ACCESS_KEY_ID, AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials, "
                     "and AWS_CONFIG_FILE or ~/.aws/config)"
                 )
+            self.key_origin = str(getattr(found, "method", ""))
             frozen = found.get_frozen_credentials()
             key, secret, token = frozen.access_key, frozen.secret_key, frozen.token
             where = f"of profile {self.profile!r}"
@@ -145,8 +147,8 @@ class Aws:
             config=_CLIENT_CONFIG,
         )
 
-    def caller_identity(self) -> Identity:
-        reply = _call(self._client("sts"), "get_caller_identity")
+    def caller_identity(self, credentials: Credentials | None = None) -> Identity:
+        reply = _call(self._client("sts", credentials), "get_caller_identity")
         return Identity(account=reply["Account"], arn=reply["Arn"])
 
     def totp_devices(self, identity: Identity) -> list[str]:
@@ -231,6 +233,45 @@ class Aws:
             return None
         most = reply.get("Role", {}).get("MaxSessionDuration")
         return most if isinstance(most, int) else None
+
+    # --- the MFA lifecycle: enrolment and key rotation ---------------------------------
+
+    def create_virtual_mfa_device(self, name: str) -> tuple[str, str]:
+        """A new virtual device: its serial and base32 secret."""
+        reply = _call(self._client("iam"), "create_virtual_mfa_device", VirtualMFADeviceName=name)
+        device = reply["VirtualMFADevice"]
+        seed = device["Base32StringSeed"]
+        return device["SerialNumber"], seed.decode() if isinstance(seed, bytes) else str(seed)
+
+    def enable_mfa_device(self, user: str, serial: str, first: str, second: str) -> None:
+        _call(
+            self._client("iam"),
+            "enable_mfa_device",
+            UserName=user,
+            SerialNumber=serial,
+            AuthenticationCode1=first,
+            AuthenticationCode2=second,
+        )
+
+    def delete_virtual_mfa_device(self, serial: str) -> None:
+        _call(self._client("iam"), "delete_virtual_mfa_device", SerialNumber=serial)
+
+    def access_keys(self, user: str, credentials: Credentials) -> list[str]:
+        reply = _call(self._client("iam", credentials), "list_access_keys", UserName=user)
+        return [key["AccessKeyId"] for key in reply.get("AccessKeyMetadata", [])]
+
+    def create_access_key(self, user: str, credentials: Credentials) -> Credentials:
+        reply = _call(self._client("iam", credentials), "create_access_key", UserName=user)
+        key = reply["AccessKey"]
+        return Credentials(key["AccessKeyId"], key["SecretAccessKey"])
+
+    def delete_access_key(self, user: str, key_id: str, credentials: Credentials) -> None:
+        _call(
+            self._client("iam", credentials),
+            "delete_access_key",
+            UserName=user,
+            AccessKeyId=key_id,
+        )
 
 
 @dataclass(frozen=True)
@@ -346,6 +387,17 @@ def _explain(operation: str, code: str, message: str, kwargs: Mapping[str, Any])
             )
         if code == "ValidationError":
             return f"AWS refused AssumeRole of {role}: {message}"
+    if operation == "enable_mfa_device" and code == "InvalidAuthenticationCode":
+        return (
+            "AWS rejected the two codes: they must be two consecutive codes of the new device "
+            "(is its clock right?)"
+        )
+    if operation == "create_virtual_mfa_device" and code == "EntityAlreadyExists":
+        return (
+            f"a virtual MFA device named {kwargs.get('VirtualMFADeviceName')!r} already exists, "
+            "perhaps from an enrolment that did not finish; delete it (aws iam "
+            "delete-virtual-mfa-device --serial-number ARN) or choose another --name"
+        )
     if operation == "list_mfa_devices" and code == "AccessDenied":
         return (
             "not allowed to list your MFA devices (iam:ListMFADevices); name the device with "

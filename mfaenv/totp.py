@@ -196,17 +196,13 @@ def terminal_available() -> bool:
     return True
 
 
-def ask_terminal(serial: str) -> str | None:
+def ask_terminal(serial: str, what: str = "MFA code") -> str | None:
     """Ask for a code on the terminal (never stdout, which the shell evals); None if none."""
     if os.environ.get("MFAENV_NO_PROMPT") == "1":
         return None
-    try:
-        fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
-    except OSError:
+    line = talk_to_terminal(f"mfaenv: {what} for {serial}: ", answer=True)
+    if line is None:
         return None
-    with open(fd, "r+b", buffering=0) as tty:  # noqa: PTH123 - a terminal, not a path
-        tty.write(f"mfaenv: MFA code for {serial}: ".encode())
-        line = tty.readline().decode("utf-8", "replace")
     if not line:
         raise MfaEnvError("no code was typed")
     code = line.strip()
@@ -215,17 +211,31 @@ def ask_terminal(serial: str) -> str | None:
     return code
 
 
-def wait_for_next_step(period: int) -> None:
+def talk_to_terminal(text: str, *, answer: bool = False) -> str | None:
+    """Show ``text`` on the terminal and, with ``answer``, read a line; None: no terminal.
+
+    For what must never reach stdout or a log: prompts, secrets to scan or store.
+    """
+    try:
+        fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
+    except OSError:
+        return None
+    with open(fd, "r+b", buffering=0) as tty:  # noqa: PTH123 - a terminal, not a path
+        tty.write(text.encode())
+        return tty.readline().decode("utf-8", "replace") if answer else ""
+
+
+def wait_for_next_step(period: int, why: str = "that code was used already") -> None:
     """Wait out the current time step, with a one-line countdown on stderr."""
     now = time.time()
     deadline = now + period - now % period
     if not sys.stderr.isatty():
         left = deadline - time.time()
-        sys.stderr.write(f"mfaenv: that code was used already; waiting {left:.0f}s for the next\n")
+        sys.stderr.write(f"mfaenv: {why}; waiting {left:.0f}s for the next code\n")
         time.sleep(max(left, 0))
         return
     while (left := deadline - time.time()) > 0:
-        sys.stderr.write(f"\rmfaenv: that code was used already; next one in {left:2.0f}s ")
+        sys.stderr.write(f"\rmfaenv: {why}; next code in {left:2.0f}s ")
         sys.stderr.flush()
         time.sleep(min(left, 1.0))
     sys.stderr.write("\r\033[K")

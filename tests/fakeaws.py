@@ -6,6 +6,7 @@ action as scripted, and records every request with the access key that signed it
 
 from __future__ import annotations
 
+import base64
 import re
 import threading
 from collections.abc import Callable
@@ -183,3 +184,16 @@ def get_role_reply(max_seconds: int) -> Callable[[Request], Reply]:
         "<RoleId>AROAFAKE</RoleId><CreateDate>2026-01-01T00:00:00Z</CreateDate>"
         f"<MaxSessionDuration>{max_seconds}</MaxSessionDuration></Role>",
     )
+
+
+def virtual_device_reply(secret: str, serial: str = SERIAL) -> Callable[[Request], Reply]:
+    seed = base64.b64encode(secret.encode()).decode()
+    return lambda request: _result(
+        "CreateVirtualMFADevice",
+        f"<VirtualMFADevice><SerialNumber>{serial}</SerialNumber>"
+        f"<Base32StringSeed>{seed}</Base32StringSeed></VirtualMFADevice>",
+    )
+
+
+def empty_reply(action: str) -> Callable[[Request], Reply]:
+    return lambda request: _result(action, "")

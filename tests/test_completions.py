@@ -62,6 +62,9 @@ CASES = [
     ("mfa exec --pro", ["--profile"]),
     ("mfaenv credential-process --profile pr", ["prod"]),
     ("mfa exec -- mfaen", ["mfaenv"]),
+    ("mfa policy --style ", ["self-service", "strict"]),
+    ("mfaenv enroll --st", ["--store"]),
+    ("mfa rotate-key --profile pr", ["prod"]),
 ]
 
 
@@ -100,6 +103,8 @@ def test_bash_registers_both_commands() -> None:
         ("mfa exec --pro\t", r"mfa exec --profile "),
         ("mfa exec -- mfaen\t", r"mfa exec -- mfaenv "),
         ("mfaenv credential-process --profile pr\t", r"--profile prod "),
+        ("mfa policy --style se\t", r"--style self-service "),
+        ("mfaenv enroll --st\t", r"enroll --store "),
     ],
 )
 def test_zsh_completes_in_a_terminal(

@@ -1,0 +1,144 @@
+"""``mfaenv enroll``: a virtual MFA device for the user, enabled, its serial saved.
+
+The device is created, its secret shown as a QR code on the terminal (or written to
+pass or a 0600 file), enabled with two consecutive codes, and its serial saved in the
+mfaenv config. If anything fails after the device was created, it is deleted again and
+nothing is written: no half-made device blocks the next try.
+"""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+from mfaenv import config as config_file
+from mfaenv.cache import Cache, write_private
+from mfaenv.errors import MfaEnvError, warn
+from mfaenv.login import connect
+from mfaenv.totp import (
+    Source,
+    ask_terminal,
+    talk_to_terminal,
+    terminal_available,
+    wait_for_next_step,
+)
+
+
+def _qr(uri: str) -> str:
+    try:
+        import segno
+    except ImportError:
+        return "(install mfaenv[qr] to see a QR code here)\n"
+    out = io.StringIO()
+    segno.make(uri, error="m").terminal(out=out, compact=True)
+    return out.getvalue()
+
+
+def _store(store: Source, uri: str) -> None:
+    if store.kind == "pass":
+        try:
+            result = subprocess.run(  # noqa: S603 - the URI goes on stdin, never in argv
+                ["pass", "otp", "insert", store.target],  # noqa: S607
+                input=uri + "\n",
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
+        except FileNotFoundError:
+            raise MfaEnvError("pass is not installed; cannot store the secret there") from None
+        if result.returncode != 0:
+            raise MfaEnvError(f"pass could not store {store.target!r} (status {result.returncode})")
+    else:
+        write_private(Path(store.target).expanduser(), (uri + "\n").encode(), own_directory=False)
+
+
+def _unstore(store: Source) -> None:
+    if store.kind == "pass":
+        subprocess.run(  # noqa: S603
+            ["pass", "rm", "--force", store.target],  # noqa: S607
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+    else:
+        Path(store.target).expanduser().unlink(missing_ok=True)
+
+
+def _check_store(store: Source) -> None:
+    if store.kind == "command":
+        raise MfaEnvError("--store takes pass:ENTRY or file:PATH")
+    if store.kind == "file" and Path(store.target).expanduser().exists():
+        raise MfaEnvError(f"{store.target} exists; enrol stores a new secret only in a new file")
+
+
+def enroll(
+    *,
+    profile: str,
+    explicit_profile: bool,
+    environ: Mapping[str, str],
+    name: str | None,
+    store: Source | None,
+    force: bool,
+) -> str:
+    """Enrol and enable a virtual device; return its serial."""
+    import pyotp
+
+    if store is not None:
+        _check_store(store)
+    elif not terminal_available():
+        raise MfaEnvError(
+            "enrolling shows a QR code and asks for codes on a terminal; run it in one, "
+            "or use --store pass:ENTRY or --store file:PATH"
+        )
+    aws = connect(profile, explicit_profile, environ)
+    identity = aws.caller_identity()
+    user = identity.user_name
+    if user is None:
+        raise MfaEnvError("enrol the root user's MFA device in the AWS console")
+    existing = aws.totp_devices(identity)
+    if existing and not force:
+        raise MfaEnvError(
+            f"{identity.arn} already has an MFA device that gives codes ({', '.join(existing)}); "
+            "add --force to enrol another"
+        )
+
+    serial, secret = aws.create_virtual_mfa_device(name or user)
+    uri = pyotp.TOTP(secret).provisioning_uri(
+        name=f"{user}@{identity.account}", issuer_name="Amazon Web Services"
+    )
+    stored = False
+    try:
+        if store is not None:
+            _store(store, uri)
+            stored = True
+            first = store.read(time.time())
+            wait_for_next_step(store.period(), "AWS wants two consecutive codes")
+            second = store.read(time.time())
+        else:
+            talk_to_terminal(
+                f"Scan this with your authenticator app, or type the secret by hand.\n"
+                f"{_qr(uri)}{uri}\nsecret: {secret}\n"
+            )
+            first = ask_terminal(serial, "first code") or ""
+            second = ask_terminal(serial, "the code after it") or ""
+        aws.enable_mfa_device(user, serial, first, second)
+    except BaseException:
+        try:
+            aws.delete_virtual_mfa_device(serial)
+        except MfaEnvError as err:
+            warn(f"could not delete the unfinished device {serial}: {err}")
+        if stored and store is not None:
+            _unstore(store)
+        raise
+
+    values = {"serial": serial}
+    if store is not None:
+        values["totp"] = str(store)
+    path = config_file.set_profile_values(profile, values)
+    Cache().remember_code(serial, second, int(time.time()))
+    warn(f"enrolled {serial} for {identity.arn}; saved in {path}")
+    return serial
