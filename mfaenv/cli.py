@@ -105,12 +105,19 @@ def cmd_init(args: argparse.Namespace) -> int:
     return 0
 
 
+def _profile(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[str, bool]:
+    """The profile asked for (--profile, else AWS_PROFILE, else default), and whether
+    --profile named it (then keys in the environment are not used, as with the AWS CLI)."""
+    return args.profile or environ.get("AWS_PROFILE") or "default", args.profile is not None
+
+
 def _request(args: argparse.Namespace, environ: Mapping[str, str]) -> Request:
     code = _check_code(getattr(args, "code", None))
     duration = check_duration(parse_duration(args.duration)) if args.duration else None
+    profile, explicit = _profile(args, environ)
     return Request(
-        profile=args.profile or environ.get("AWS_PROFILE") or "default",
-        explicit_profile=args.profile is not None,
+        profile=profile,
+        explicit_profile=explicit,
         code=code,
         duration=duration,
         serial=args.serial,
@@ -232,9 +239,10 @@ def cmd_enroll(args: argparse.Namespace) -> int:
     from mfaenv.totp import Source
 
     state = ShellState.from_process()
+    profile, explicit = _profile(args, state.environ)
     enroll(
-        profile=args.profile or state.environ.get("AWS_PROFILE") or "default",
-        explicit_profile=args.profile is not None,
+        profile=profile,
+        explicit_profile=explicit,
         environ=state.without(SESSION),
         name=args.name,
         store=Source.parse(args.store) if args.store else None,
@@ -247,11 +255,8 @@ def cmd_rotate_key(args: argparse.Namespace) -> int:
     from mfaenv.rotate import rotate_key
 
     state = ShellState.from_process()
-    rotate_key(
-        profile=args.profile or state.environ.get("AWS_PROFILE") or "default",
-        explicit_profile=args.profile is not None,
-        environ=state.without(SESSION),
-    )
+    profile, explicit = _profile(args, state.environ)
+    rotate_key(profile=profile, explicit_profile=explicit, environ=state.without(SESSION))
     return 0
 
 

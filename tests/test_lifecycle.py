@@ -126,9 +126,9 @@ def test_enroll_on_a_terminal_shows_the_qr_code_and_asks_for_two_codes(
     assert config_file.load().profile("bob").serial == "arn:aws:iam::123456789012:mfa/bob"
 
 
-def test_a_failed_enable_deletes_the_new_device_and_writes_nothing(
-    fake_aws: FakeAws, home: Home, tmp_path: Path
-) -> None:
+@pytest.fixture
+def enable_fails(fake_aws: FakeAws) -> FakeAws:
+    """A new device is created, then AWS refuses to enable it."""
     fake_aws.answers.update(
         GetCallerIdentity=identity_reply(),
         ListMFADevices=devices_reply(),
@@ -136,6 +136,13 @@ def test_a_failed_enable_deletes_the_new_device_and_writes_nothing(
         EnableMFADevice=lambda r: error("InvalidAuthenticationCode", "codes invalid", 403),
         DeleteVirtualMFADevice=empty_reply("DeleteVirtualMFADevice"),
     )
+    return fake_aws
+
+
+def test_a_failed_enable_deletes_the_new_device_and_writes_nothing(
+    enable_fails: FakeAws, home: Home, tmp_path: Path
+) -> None:
+    fake_aws = enable_fails
     before = home.files()
     env = {k: v for k, v in os.environ.items() if k != "MFAENV_NO_PROMPT"}
     terminal = Terminal([sys.executable, "-m", "mfaenv", "enroll"], dict(env, TERM="dumb"))
@@ -157,15 +164,9 @@ def test_a_failed_enable_deletes_the_new_device_and_writes_nothing(
 
 
 def test_a_failed_enable_also_removes_the_stored_secret(
-    mfaenv: Mfa, fake_aws: FakeAws, home: Home, tmp_path: Path
+    mfaenv: Mfa, enable_fails: FakeAws, home: Home, tmp_path: Path
 ) -> None:
-    fake_aws.answers.update(
-        GetCallerIdentity=identity_reply(),
-        ListMFADevices=devices_reply(),
-        CreateVirtualMFADevice=virtual_device_reply(SECRET),
-        EnableMFADevice=lambda r: error("InvalidAuthenticationCode", "codes invalid", 403),
-        DeleteVirtualMFADevice=empty_reply("DeleteVirtualMFADevice"),
-    )
+    fake_aws = enable_fails
     secret_file = tmp_path / "x.totp"
     run = mfaenv("enroll", "--store", f"file:{secret_file}")
     assert run.status == 1 and run.stdout == ""
