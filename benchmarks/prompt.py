@@ -15,7 +15,9 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 SHELLS = {
     "bash": (["--norc", "-c"], "__mfaenv_prompt_hook", 'eval "$({init})"'),
@@ -32,7 +34,7 @@ def _init(shell: str) -> str:
 def _timed(argv: list[str], env: dict[str, str]) -> float:
     start = time.perf_counter()
     # `mfaenv status` exits 1 without a session: that is its answer, not a failure.
-    subprocess.run(argv, env=env, check=False, stdout=subprocess.DEVNULL)
+    subprocess.run(argv, env=env, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - start
 
 
@@ -50,6 +52,28 @@ def per_render(shell: str, renders: int, env: dict[str, str]) -> float:
 
 def per_process(argv: list[str], env: dict[str, str]) -> float:
     return min(_timed(argv, env) for _ in range(TRIES)) * 1e6
+
+
+def _cached_mfa(env: dict[str, str]) -> tuple[float, float]:
+    """`mfa` reusing a cached session (what a new terminal pays), and boto3's import alone."""
+    from datetime import datetime, timedelta, timezone
+
+    from mfaenv.cache import Cache
+    from mfaenv.session import Credentials, Session
+
+    with tempfile.TemporaryDirectory() as home:
+        cached = dict(env, XDG_CACHE_HOME=home, AWS_PROFILE="bench")
+        Cache(Path(home) / "mfaenv").save_session(
+            Session(
+                profile="bench",
+                credentials=Credentials("ASIABENCH", "secret", "token"),
+                expiration=datetime.now(timezone.utc) + timedelta(hours=1),
+                serial="arn:aws:iam::123456789012:mfa/bench",
+            )
+        )
+        reuse = per_process([sys.executable, "-m", "mfaenv", "sh-on", "--shell", "bash"], cached)
+    boto = per_process([sys.executable, "-c", "import boto3"], env)
+    return reuse, boto
 
 
 def main() -> None:
@@ -83,6 +107,13 @@ def main() -> None:
     print(f"{'microseconds per render':<28} {'session':>12} {'no session':>12}")
     for name, on, off in rows:
         print(f"{name:<28} {on:>12} {off:>12}")
+    reuse, boto = _cached_mfa(without)
+    print("\nmicroseconds per process")
+    for name, value in (
+        ("mfa reusing a cached session", reuse),
+        ("python -c 'import boto3' (for comparison)", boto),
+    ):
+        print(f"{name:<42} {value:12.1f}")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from conftest import Home, transcript, write_profile
@@ -39,7 +40,8 @@ def test_mfa_code_exports_a_session_and_off_restores_the_environment_exactly(
     assert session["AWS_ACCESS_KEY_ID"] != demo.access_key_id
     assert session["AWS_SESSION_TOKEN"]
     assert "AWS_SECURITY_TOKEN" not in session
-    assert session["AWS_CREDENTIAL_EXPIRATION"].endswith("Z")
+    # RFC 3339 UTC, as botocore and starship's aws module (chrono's parse_from_rfc3339) read it.
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", session["AWS_CREDENTIAL_EXPIRATION"])
     assert session["AWS_SESSION_EXPIRATION"] == session["AWS_CREDENTIAL_EXPIRATION"]
     assert session["MFAENV_PROFILE"] == "default"
     assert session["MFAENV_ARN"] == demo.arn
