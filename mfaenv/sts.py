@@ -360,13 +360,14 @@ def _explain(operation: str, code: str, message: str, kwargs: Mapping[str, Any])
         return "AWS does not know this access key (deleted, deactivated or mistyped?)"
     if code == "SignatureDoesNotMatch":
         return "the secret access key does not match the access key id; check your credentials"
+    serial = kwargs.get("SerialNumber")
+    if serial and ("MultiFactorAuthentication" in message or "one time pass code" in message):
+        # GetSessionToken and AssumeRole say "invalid" for a wrong code and a reused one alike.
+        return (
+            f"AWS rejected the code for {serial}: it is wrong, or it was already used "
+            "(each code works once; wait for the next one)"
+        )
     if operation == "get_session_token":
-        serial = kwargs.get("SerialNumber")
-        if "MultiFactorAuthentication" in message or "one time pass code" in message:
-            return (
-                f"AWS rejected the code for {serial}: it is wrong, or it was already used "
-                "(each code works once; wait for the next one)"
-            )
         if "session credentials" in message:
             return "these are session credentials, not long-lived keys; run `mfa off` first"
         if code == "ValidationError" and "Duration" in message:
@@ -375,11 +376,6 @@ def _explain(operation: str, code: str, message: str, kwargs: Mapping[str, Any])
             return f"AWS denied GetSessionToken with the device {serial}: {message}"
     if operation == "assume_role":
         role = kwargs.get("RoleArn")
-        if "MultiFactorAuthentication" in message or "one time pass code" in message:
-            return (
-                f"AWS rejected the code for {kwargs.get('SerialNumber')}: it is wrong, or it was "
-                "already used (each code works once; wait for the next one)"
-            )
         if code == "AccessDenied":
             return (
                 f"AWS refused AssumeRole of {role}: the role does not exist, or its trust "

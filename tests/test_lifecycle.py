@@ -410,3 +410,24 @@ def test_max_age_adds_a_deny_on_old_mfa(mfaenv: Mfa) -> None:
     assert old["Effect"] == "Deny"
     assert old["Condition"] == {"NumericGreaterThan": {"aws:MultiFactorAuthAge": "28800"}}
     assert "DenyEverythingElseWithMfaOlderThan28800Seconds" not in _statements(mfaenv)
+
+
+@pytest.mark.parametrize(
+    ("store", "message"),
+    [
+        ("command:ykman oath", "--store takes pass:ENTRY or file:PATH"),
+        ("file:{existing}", "{existing} exists; enrol stores a new secret only in a new file"),
+    ],
+)
+def test_enroll_refuses_a_store_it_cannot_use_before_any_aws_call(
+    mfaenv: Mfa, fake_aws: FakeAws, home: Home, tmp_path: Path, store: str, message: str
+) -> None:
+    existing = tmp_path / "taken.totp"
+    existing.write_text("keep me")
+    before = home.files()
+    run = mfaenv("enroll", "--store", store.format(existing=existing))
+    assert (run.status, run.stdout) == (1, "")
+    assert run.stderr == f"mfaenv: {message.format(existing=existing)}\n"
+    assert fake_aws.requests == []
+    assert existing.read_text() == "keep me"
+    assert home.files() == before

@@ -237,3 +237,20 @@ def test_status_shows_the_role(
     status = mfaenv("status")
     assert f"role     {ADMIN} (Admin@210987654321)" in status.stdout
     assert os.environ["MFAENV_ROLE"] == "Admin@210987654321"
+
+
+def test_a_wrong_code_in_direct_mode_says_wrong_or_already_used(
+    mfaenv: Mfa, fake_roles: FakeAws, home: Home
+) -> None:
+    write_config(home, '[profiles.admin]\nrole_mode = "direct"\n')
+    fake_roles.answers["AssumeRole"] = lambda r: error(
+        "AccessDenied",
+        "MultiFactorAuthentication failed with invalid MFA one time pass code. ",
+        403,
+    )
+    run = mfaenv("sh-on", "--shell", "bash", "123456", "--profile", "admin")
+    refused(
+        run,
+        f"AWS rejected the code for {SERIAL}: it is wrong, or it was already used "
+        "(each code works once; wait for the next one)",
+    )

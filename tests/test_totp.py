@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import stat
 import subprocess
 import sys
 import time
@@ -350,7 +349,3 @@ def test_with_no_terminal_and_no_source_the_error_says_what_to_do(home: Home) ->
     )
     assert (result.returncode, result.stdout) == (1, "")
     assert result.stderr.startswith("mfaenv: no cached MFA session for profile 'default'")
-
-
-def test_secret_files_written_by_tests_are_private(tmp_path: Path) -> None:
-    assert stat.S_IMODE(secret_file(tmp_path, SECRET).stat().st_mode) == 0o600
