@@ -22,7 +22,7 @@ from pathlib import Path
 SHELLS = {
     "bash": (["--norc", "-c"], "__mfaenv_prompt_hook", 'eval "$({init})"'),
     "zsh": (["-f", "-c"], "__mfaenv_prompt_hook", 'eval "$({init})"'),
-    "fish": (["--no-config", "-c"], "mfaenv_segment >/dev/null", "{init} | source"),
+    "fish": (["--no-config", "-c"], "mfa_prompt >/dev/null", "{init} | source"),
 }
 TRIES = 5
 
@@ -56,7 +56,6 @@ def per_process(argv: list[str], env: dict[str, str]) -> float:
 
 def _cached_mfa(env: dict[str, str]) -> tuple[float, float]:
     """`mfa` reusing a cached session (what a new terminal pays), and boto3's import alone."""
-    from datetime import datetime, timedelta, timezone
 
     from mfaenv.cache import Cache
     from mfaenv.session import Credentials, Session
@@ -67,7 +66,7 @@ def _cached_mfa(env: dict[str, str]) -> tuple[float, float]:
             Session(
                 profile="bench",
                 credentials=Credentials("ASIABENCH", "secret", "token"),
-                expiration=datetime.now(timezone.utc) + timedelta(hours=1),
+                expires=int(time.time()) + 3600,
                 serial="arn:aws:iam::123456789012:mfa/bench",
             )
         )

@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -20,19 +19,15 @@ from pathlib import Path
 from typing import Any
 
 from mfaenv.errors import MfaEnvError
-from mfaenv.timefmt import check_duration, parse_duration
+from mfaenv.files import config_path
+from mfaenv.limits import ROLE_MODES, check_duration
+from mfaenv.timefmt import parse_duration
 from mfaenv.totp import Source
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on older Pythons only
     import tomli as tomllib
-
-
-def config_path() -> Path:
-    from platformdirs import user_config_dir
-
-    return Path(user_config_dir("mfaenv", appauthor=False)) / "config.toml"
 
 
 @dataclass(frozen=True)
@@ -66,7 +61,7 @@ def _text(value: object) -> str:
 
 
 def _role_mode(value: object) -> str:
-    if value not in ("chain", "direct"):
+    if value not in ROLE_MODES:
         raise ValueError('must be "chain" or "direct"')
     return str(value)
 
@@ -99,7 +94,7 @@ def _read_table(
 
 def load(path: Path | None = None) -> Config:
     """The config, or an empty one when the file does not exist."""
-    path = path if path is not None else config_path()
+    path = path if path is not None else Path(config_path())
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -112,6 +107,8 @@ def load(path: Path | None = None) -> Config:
         raise MfaEnvError(f"{path}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as err:
         raise MfaEnvError(f"{path}: {err}") from None
+    except RecursionError:
+        raise MfaEnvError(f"{path}: nested too deeply") from None
 
     profiles_table = data.pop("profiles", {})
     top = _read_table(path, "the top level", data, _TOP_KEYS)
@@ -127,49 +124,33 @@ def load(path: Path | None = None) -> Config:
     return Config(path, duration=top.get("duration"), profiles=profiles)
 
 
-def _toml_string(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 def set_profile_values(profile: str, values: Mapping[str, str], path: Path | None = None) -> Path:
-    """Set string keys of ``[profiles.PROFILE]``, keeping the rest of the file as it is."""
-    from mfaenv.cache import write_private
+    """Set string keys of ``[profiles.PROFILE]``; every comment and other line is kept
+    (tomlkit edits the document in place)."""
+    import tomlkit
+    from tomlkit.exceptions import TOMLKitError
 
-    path = path if path is not None else config_path()
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    lines = text.splitlines(keepends=True)
-    if lines and not lines[-1].endswith("\n"):
-        lines[-1] += "\n"
-    key = profile if re.fullmatch(r"[A-Za-z0-9_-]+", profile) else _toml_string(profile)
-    header = re.compile(r"\s*\[\s*profiles\s*\.\s*" + re.escape(key) + r"\s*\]\s*(#.*)?$")
-    start = next((i for i, line in enumerate(lines) if header.fullmatch(line.rstrip("\n"))), None)
-    if start is None:
-        lines += (["\n"] if lines else []) + [f"[profiles.{key}]\n"]
-        start = len(lines) - 1
-    end = next(
-        (i for i in range(start + 1, len(lines)) if lines[i].lstrip().startswith("[")), len(lines)
-    )
-    for name, value in values.items():
-        assignment = f"{name} = {_toml_string(value)}\n"
-        setting = re.compile(r"\s*" + re.escape(name) + r"\s*=")
-        at = next((i for i in range(start + 1, end) if setting.match(lines[i])), None)
-        if at is not None:
-            lines[at] = assignment
-        else:
-            last = end
-            while last > start + 1 and not lines[last - 1].strip():
-                last -= 1
-            lines.insert(last, assignment)
-            end += 1
-    new_text = "".join(lines)
+    from mfaenv.files import write_private
+
+    path = path if path is not None else Path(config_path())
     try:
-        loaded = tomllib.loads(new_text)
-        if loaded.get("profiles", {}).get(profile, {}).get(next(iter(values))) is None:
-            raise ValueError("not where expected")
-    except (tomllib.TOMLDecodeError, ValueError, AttributeError):
+        text = path.read_text(encoding="utf-8") if path.exists() else ""
+        document = tomlkit.parse(text)
+        profiles = document.get("profiles")
+        if profiles is None:
+            profiles = tomlkit.table(is_super_table=True)
+            document.append("profiles", profiles)
+        table = profiles.get(profile)
+        if table is None:
+            table = tomlkit.table()
+            profiles.append(profile, table)
+        for name, value in values.items():
+            table[name] = value
+        new_text = tomlkit.dumps(document)
+    except (TOMLKitError, OSError, AttributeError, TypeError, UnicodeDecodeError) as err:
         raise MfaEnvError(
-            f"cannot add {', '.join(values)} for profile {profile!r} to {path}: "
-            f"please add them under [profiles.{key}] by hand"
+            f"cannot add {', '.join(values)} for profile {profile!r} to {path} "
+            f"({type(err).__name__}): please add them under [profiles.{profile}] by hand"
         ) from None
     write_private(path, new_text.encode("utf-8"))
     return path

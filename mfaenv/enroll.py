@@ -9,22 +9,18 @@ nothing is written: no half-made device blocks the next try.
 from __future__ import annotations
 
 import io
+import os
 import subprocess
-import time
 from collections.abc import Mapping
-from pathlib import Path
 
 from mfaenv import config as config_file
-from mfaenv.cache import Cache, write_private
+from mfaenv.cache import Cache
+from mfaenv.clock import SYSTEM, Clock
 from mfaenv.errors import MfaEnvError, warn
-from mfaenv.login import connect
-from mfaenv.totp import (
-    Source,
-    ask_terminal,
-    talk_to_terminal,
-    terminal_available,
-    wait_for_next_step,
-)
+from mfaenv.files import write_private
+from mfaenv.login import Login, Request
+from mfaenv.terminal import ask_code, talk_to_terminal, terminal_available, wait_for_next_step
+from mfaenv.totp import Source
 
 
 def _qr(uri: str) -> str:
@@ -53,7 +49,7 @@ def _store(store: Source, uri: str) -> None:
         if result.returncode != 0:
             raise MfaEnvError(f"pass could not store {store.target!r} (status {result.returncode})")
     else:
-        write_private(Path(store.target).expanduser(), (uri + "\n").encode(), own_directory=False)
+        write_private(os.path.expanduser(store.target), (uri + "\n").encode(), own_directory=False)
 
 
 def _unstore(store: Source) -> None:
@@ -65,26 +61,29 @@ def _unstore(store: Source) -> None:
             check=False,
         )
     else:
-        Path(store.target).expanduser().unlink(missing_ok=True)
+        try:
+            os.unlink(os.path.expanduser(store.target))
+        except FileNotFoundError:
+            pass
 
 
 def _check_store(store: Source) -> None:
     if store.kind == "command":
         raise MfaEnvError("--store takes pass:ENTRY or file:PATH")
-    if store.kind == "file" and Path(store.target).expanduser().exists():
-        raise MfaEnvError(f"{store.target} exists; enrol stores a new secret only in a new file")
+    if store.kind == "file" and os.path.lexists(os.path.expanduser(store.target)):
+        raise MfaEnvError(f"{store.target} exists; enroll stores a new secret only in a new file")
 
 
 def enroll(
-    *,
-    profile: str,
-    explicit_profile: bool,
+    request: Request,
     environ: Mapping[str, str],
+    *,
     name: str | None,
     store: Source | None,
     force: bool,
+    clock: Clock = SYSTEM,
 ) -> str:
-    """Enrol and enable a virtual device; return its serial."""
+    """Enroll and enable a virtual device; return its serial."""
     import pyotp
 
     if store is not None:
@@ -94,19 +93,21 @@ def enroll(
             "enrolling shows a QR code and asks for codes on a terminal; run it in one, "
             "or use --store pass:ENTRY or --store file:PATH"
         )
-    aws = connect(profile, explicit_profile, environ)
-    identity = aws.caller_identity()
+    login = Login(request, environ, clock=clock)
+    aws = login.use_key_profile(request.profile, request.explicit_profile)
+    key = login.key().credentials
+    identity = aws.caller_identity(key)
     user = identity.user_name
     if user is None:
-        raise MfaEnvError("enrol the root user's MFA device in the AWS console")
-    existing = aws.totp_devices(identity)
+        raise MfaEnvError("enroll the root user's MFA device in the AWS console")
+    existing = aws.totp_devices(identity, key)
     if existing and not force:
         raise MfaEnvError(
             f"{identity.arn} already has an MFA device that gives codes ({', '.join(existing)}); "
-            "add --force to enrol another"
+            "add --force to enroll another"
         )
 
-    serial, secret = aws.create_virtual_mfa_device(name or user)
+    serial, secret = aws.create_virtual_mfa_device(key, name or user)
     uri = pyotp.TOTP(secret).provisioning_uri(
         name=f"{user}@{identity.account}", issuer_name="Amazon Web Services"
     )
@@ -115,20 +116,20 @@ def enroll(
         if store is not None:
             _store(store, uri)
             stored = True
-            first = store.read(time.time())
-            wait_for_next_step(store.period(), "AWS wants two consecutive codes")
-            second = store.read(time.time())
+            first = store.read(clock.now())
+            wait_for_next_step(store.period(), "AWS wants two consecutive codes", clock)
+            second = store.read(clock.now())
         else:
             talk_to_terminal(
                 f"Scan this with your authenticator app, or type the secret by hand.\n"
                 f"{_qr(uri)}{uri}\nsecret: {secret}\n"
             )
-            first = ask_terminal(serial, "first code") or ""
-            second = ask_terminal(serial, "the code after it") or ""
-        aws.enable_mfa_device(user, serial, first, second)
+            first = ask_code(serial, "first code") or ""
+            second = ask_code(serial, "the code after it") or ""
+        aws.enable_mfa_device(key, user, serial, first, second)
     except BaseException:
         try:
-            aws.delete_virtual_mfa_device(serial)
+            aws.delete_virtual_mfa_device(key, serial)
         except MfaEnvError as err:
             warn(f"could not delete the unfinished device {serial}: {err}")
         if stored and store is not None:
@@ -138,7 +139,7 @@ def enroll(
     values = {"serial": serial}
     if store is not None:
         values["totp"] = str(store)
-    path = config_file.set_profile_values(profile, values)
-    Cache().remember_code(serial, second, int(time.time()))
+    path = config_file.set_profile_values(request.profile, values)
+    Cache(clock=clock).remember_code(serial, second, int(clock.now()))
     warn(f"enrolled {serial} for {identity.arn}; saved in {path}")
     return serial

@@ -1,5 +1,6 @@
 """The calling shell's environment, and the changes mfaenv makes to it.
 
+A ``Change`` maps variable names to values (``None``: unset); each shell renders it.
 A *layer* is a set of variables that a command takes over (the MFA session, the
 sandbox). Before a layer is first applied, the values it replaces are stashed in a
 shell variable that children never see; removing the layer puts them back exactly.
@@ -8,38 +9,77 @@ The shell function hands that stash to the core in ``__MFAENV_STASH`` for one ca
 
 from __future__ import annotations
 
-import json
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 from mfaenv.errors import MfaEnvError
-from mfaenv.session import Session
-from mfaenv.shells import Change
-from mfaenv.timefmt import to_rfc3339
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from mfaenv.session import Session
 
 STASH_SHELL_VAR = "__mfaenv_stash"
 STASH_ENV = "__MFAENV_STASH"
 
+# The variables AWS SDKs read credentials from. botocore reads AWS_SECURITY_TOKEN
+# before AWS_SESSION_TOKEN, so it is cleared wherever the others are set.
+CREDENTIAL_VARS = (
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+)
+
 Saved = dict[str, "str | None"]
 
 
-@dataclass(frozen=True)
+class Change:
+    """What a command does to the calling shell. ``None`` means unset.
+
+    ``env`` holds exported variables; ``shell_vars`` holds variables that stay in
+    the shell and are not passed to its children (the stash of replaced keys).
+    """
+
+    __slots__ = ("env", "shell_vars")
+
+    def __init__(
+        self,
+        env: Mapping[str, str | None] | None = None,
+        shell_vars: Mapping[str, str | None] | None = None,
+    ) -> None:
+        self.env: Mapping[str, str | None] = env if env is not None else {}
+        self.shell_vars: Mapping[str, str | None] = shell_vars if shell_vars is not None else {}
+
+    def then(self, later: Change) -> Change:
+        """This change followed by ``later``: the later value of a name wins."""
+        return Change({**self.env, **later.env}, {**self.shell_vars, **later.shell_vars})
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Change):
+            return NotImplemented
+        return (dict(self.env), dict(self.shell_vars)) == (dict(other.env), dict(other.shell_vars))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Change(names={sorted(self.env)}, shell_vars={sorted(self.shell_vars)})"
+
+
 class Layer:
-    name: str
-    marker: str  # set while the layer is on
-    variables: tuple[str, ...]
+    __slots__ = ("marker", "name", "variables")
+
+    def __init__(self, name: str, marker: str, variables: tuple[str, ...]) -> None:
+        self.name = name
+        self.marker = marker  # set while the layer is on
+        self.variables = variables
 
 
 SESSION = Layer(
     name="session",
     marker="MFAENV_PROFILE",
     variables=(
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-        # botocore reads AWS_SECURITY_TOKEN before AWS_SESSION_TOKEN: it must go.
-        "AWS_SECURITY_TOKEN",
+        *CREDENTIAL_VARS,
         "AWS_CREDENTIAL_EXPIRATION",
         "AWS_SESSION_EXPIRATION",
         "MFAENV_PROFILE",
@@ -52,12 +92,24 @@ SESSION = Layer(
 )
 
 
-@dataclass(frozen=True)
+def session_expires(environ: Mapping[str, str]) -> int | None:
+    """``MFAENV_EXPIRES`` as epoch seconds: ASCII digits only, as the shells read it."""
+    text = environ.get("MFAENV_EXPIRES", "")
+    if text.isascii() and text.isdigit() and len(text) <= 12:
+        return int(text)
+    return None
+
+
 class ShellState:
     """The environment of the shell that called us, and its stash of replaced values."""
 
-    environ: Mapping[str, str]
-    stash: Mapping[str, Saved] = field(default_factory=dict)
+    __slots__ = ("environ", "stash")
+
+    def __init__(
+        self, environ: Mapping[str, str], stash: Mapping[str, Saved] | None = None
+    ) -> None:
+        self.environ = environ
+        self.stash: Mapping[str, Saved] = stash if stash is not None else {}
 
     @classmethod
     def from_process(cls) -> ShellState:
@@ -113,20 +165,25 @@ class ShellState:
                 environ.pop(name, None)
             else:
                 environ[name] = value
-        raw = change.shell_vars.get(STASH_SHELL_VAR, encode_stash(self.stash))
-        return ShellState(environ, decode_stash(raw or ""))
+        if STASH_SHELL_VAR in change.shell_vars:
+            return ShellState(environ, decode_stash(change.shell_vars[STASH_SHELL_VAR] or ""))
+        return ShellState(environ, self.stash)
 
 
 def encode_stash(stash: Mapping[str, Saved]) -> str:
-    return json.dumps(stash, sort_keys=True, separators=(",", ":"))
+    from mfaenv import jsontext
+
+    return jsontext.dumps(stash, sort_keys=True, separators=(",", ":"))
 
 
 def decode_stash(raw: str) -> dict[str, Saved]:
     if not raw:
         return {}
+    from mfaenv import jsontext
+
     try:
-        data = json.loads(raw)
-    except ValueError:
+        data = jsontext.loads(raw)
+    except (ValueError, RecursionError):
         data = None
     valid = isinstance(data, dict) and all(
         isinstance(saved, dict)
@@ -144,7 +201,7 @@ def decode_stash(raw: str) -> dict[str, Saved]:
 def session_values(session: Session) -> dict[str, str | None]:
     """The session layer's variables for ``session``."""
     creds = session.credentials
-    expiration = to_rfc3339(session.expiration)
+    expiration = session.expiration
     return {
         "AWS_ACCESS_KEY_ID": creds.access_key_id,
         "AWS_SECRET_ACCESS_KEY": creds.secret_access_key,
@@ -153,7 +210,7 @@ def session_values(session: Session) -> dict[str, str | None]:
         "AWS_CREDENTIAL_EXPIRATION": expiration,
         "AWS_SESSION_EXPIRATION": expiration,
         "MFAENV_PROFILE": session.profile,
-        "MFAENV_EXPIRES": str(session.expires_epoch),
+        "MFAENV_EXPIRES": str(session.expires),
         "MFAENV_ARN": session.arn,
         "MFAENV_SERIAL": session.serial,
         "MFAENV_ROLE": session.role_label,

@@ -1,58 +1,88 @@
-"""Getting an MFA session: the cached one while it is good, else a new one.
+"""Getting a session: the cached one while it is good, else a new one.
 
-A new one needs the device (found once, then cached), a code spent once (typed, from
-the profile's TOTP source, or asked on the terminal), and one GetSessionToken call.
-Reuse imports nothing heavy; ``mfaenv.sts`` (botocore) is imported only to call AWS.
+A ``Login`` holds what one command asked for (the request), the caller's environment,
+the cache and the clock, and goes step by step: reuse a cached session; else find the
+device, spend one fresh code under the refresh lock, and make the new session
+(GetSessionToken), or a role session on top (AssumeRole). Reuse imports nothing heavy;
+the AWS gateway (botocore) and the config are opened only when a step needs them.
 """
 
 from __future__ import annotations
 
 import os
-import re
-import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
 
-from mfaenv.cache import Cache, SerialRecord, UntrustedFile
+from mfaenv.cache import Cache, SerialRecord
+from mfaenv.clock import SYSTEM, Clock
 from mfaenv.errors import MfaEnvError, warn
+from mfaenv.files import UntrustedFile
 from mfaenv.session import Session, fingerprint
-from mfaenv.timefmt import (
-    DEFAULT_DURATION,
-    ROOT_MAX_DURATION,
-    USER_MIN_DURATION,
-    check_duration,
-    format_duration,
-)
-from mfaenv.totp import Source, ask_terminal, terminal_available, wait_for_next_step
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from typing import Any
+
+    from mfaenv.aws import Gateway, LongLivedKey, RoleSpec
     from mfaenv.config import Config
-    from mfaenv.sts import Aws, RoleSpec
+    from mfaenv.totp import Source
 
 # AWS accepts a code once; one seen accepted this recently is not sent again.
 CODE_MEMORY = 120
 USED = "that code was already used; each code works once: wait for the next one"
-# AWS caps a role session assumed with session credentials at an hour.
-CHAIN_MAX_DURATION = 3600
-DEFAULT_ROLE_DURATION = 3600
-MAX_ROLE_DURATION = 12 * 3600
 # How many time steps a TOTP source may keep giving a spent code before we give up.
 SOURCE_TRIES = 3
+# Set while mfaenv loads keys: a credential_process that leads back to mfaenv sees it.
+DEPTH_MARKER = "__MFAENV_DEPTH"
+
+_REQUEST_FIELDS = (
+    "profile",
+    "explicit_profile",
+    "code",
+    "duration",
+    "serial",
+    "totp",
+    "role",
+    "cache_as",
+)
 
 
-@dataclass(frozen=True)
 class Request:
-    """What the user asked for; None where they left it to the defaults."""
+    """What the user asked for; None where they left it to the defaults.
 
-    profile: str
-    explicit_profile: bool
-    code: str | None = None
-    duration: int | None = None
-    serial: str | None = None
-    totp: str | None = None
-    role: str | None = None  # a role ARN to assume ad hoc (--role)
-    cache_as: str | None = None  # where the session is cached, when not under its own name
+    ``explicit_profile``: --profile named the profile (keys in the environment are then
+    not used, as with the AWS CLI). ``role``: a role ARN to assume ad hoc (--role).
+    ``cache_as``: where the session is cached, when not under its own name.
+    """
+
+    __slots__ = _REQUEST_FIELDS
+
+    def __init__(
+        self,
+        profile: str,
+        explicit_profile: bool,
+        code: str | None = None,
+        duration: int | None = None,
+        serial: str | None = None,
+        totp: str | None = None,
+        role: str | None = None,
+        cache_as: str | None = None,
+    ) -> None:
+        self.profile = profile
+        self.explicit_profile = explicit_profile
+        self.code = code
+        self.duration = duration
+        self.serial = serial
+        self.totp = totp
+        self.role = role
+        self.cache_as = cache_as
+
+    def replace(self, **changes: Any) -> Request:
+        values = {name: getattr(self, name) for name in _REQUEST_FIELDS}
+        values.update(changes)
+        return Request(**values)
+
+    def __repr__(self) -> str:  # never the code
+        return f"Request(profile={self.profile!r}, role={self.role!r})"
 
     @property
     def cache_name(self) -> str:
@@ -62,271 +92,343 @@ class Request:
         return self.profile if self.role is None else f"{self.profile}+{self.role}"
 
 
-def _reusable(cache: Cache, request: Request, environ: Mapping[str, str]) -> Session:
-    """The cached session of the profile, checked; MfaEnvError says why there is none."""
-    profile = request.profile
-    try:
-        session = cache.reusable_session(request.cache_name, time.time())
-    except UntrustedFile as err:
-        raise MfaEnvError(f"{err}; not using it: run `mfa CODE` for a new session") from None
-    if session is None:
-        raise MfaEnvError(
-            f"no cached MFA session for profile {profile!r}; run `mfa CODE` with a code "
-            "from your MFA device, or set a TOTP source (totp in the mfaenv config, or --totp)"
-        )
-    key = environ.get("AWS_ACCESS_KEY_ID")
-    if not request.explicit_profile and key and session.source != fingerprint(key):
-        raise MfaEnvError(
-            f"the cached session of profile {profile!r} was made from another access key than "
-            "the one in your environment; run `mfa CODE` for a new session"
-        )
-    return session
+class Device:
+    """The MFA device a code is for: its serial, and the user and whether that user is
+    root, where known (a serial given by name says neither)."""
+
+    __slots__ = ("arn", "root", "serial")
+
+    def __init__(self, serial: str, arn: str | None = None) -> None:
+        self.serial = serial
+        self.arn = arn
+        self.root = arn is not None and arn.endswith(":root")
 
 
-def obtain(request: Request, environ: Mapping[str, str], cache: Cache | None = None) -> Session:
-    """The session for ``request``; ``environ`` is the environment without any MFA session.
+class Login:
+    def __init__(
+        self,
+        request: Request,
+        environ: Mapping[str, str],
+        *,
+        cache: Cache | None = None,
+        clock: Clock = SYSTEM,
+    ) -> None:
+        """``environ`` is the caller's environment without any MFA session in it."""
+        self.request = request
+        self.environ = environ
+        self.clock = clock
+        self.cache = cache if cache is not None else Cache(clock=clock)
+        self._config: Config | None = None
+        self._gateway: Gateway | None = None
+        self._key: LongLivedKey | None = None
 
-    With no code, a good cached session is used as it is (no AWS call, no boto3).
-    Otherwise the code comes from the request, the TOTP source or the terminal.
-    """
-    cache = cache if cache is not None else Cache()
-    missing: MfaEnvError | None = None
-    if request.code is None:
-        try:
-            return _reusable(cache, request, environ)
-        except MfaEnvError as err:
-            missing = err
+    # --- what the steps share, opened when first needed ---------------------------------
 
-    from mfaenv import config as config_file
-    from mfaenv.sts import RoleSpec, read_role
+    def config(self) -> Config:
+        if self._config is None:
+            from mfaenv import config
 
-    config = config_file.load()
-    if request.role is not None:
-        role: RoleSpec | None = RoleSpec(
-            role_arn=request.role,
-            source_profile=request.profile,
-            explicit_source=request.explicit_profile,
-        )
-    else:
-        role = read_role(request.profile, explicit=request.explicit_profile)
-    key_profile = role.source_profile if role is not None else request.profile
-    spec = request.totp
-    source = Source.parse(spec) if spec else config.profile(key_profile).totp
-    if role is not None:
-        return _role_session(request, environ, config, cache, source, role)
-    if missing is not None and source is None and not terminal_available():
-        raise missing
-    return _new_session(request, environ, config, cache, source)
+            self._config = config.load()
+        return self._config
 
+    def gateway(self) -> Gateway:
+        """The AWS gateway, pointed at the requested profile until a step retargets it."""
+        if self._gateway is None:
+            from mfaenv.aws import Gateway
 
-def find_serial(aws: Aws, cache: Cache, key_fingerprint: str) -> tuple[SerialRecord, bool]:
-    """The caller's one TOTP device, from the cache or by asking IAM. The flag: newly found."""
-    cached = cache.serial_for(key_fingerprint)
-    if cached is not None:
-        return cached, False
-    identity = aws.caller_identity()
-    devices = aws.totp_devices(identity)
-    if not devices:
-        raise MfaEnvError(
-            f"{identity.arn} has no MFA device that gives codes; enrol a virtual MFA device, "
-            "or name one with --serial ARN"
-        )
-    if len(devices) > 1:
-        raise MfaEnvError(
-            f"{identity.arn} has {len(devices)} MFA devices ({', '.join(devices)}); choose one "
-            "with --serial ARN, mfa_serial in ~/.aws/config or serial in the mfaenv config"
-        )
-    return SerialRecord(serial=devices[0], arn=identity.arn), True
+            self._gateway = Gateway(self.request.profile, explicit=self.request.explicit_profile)
+        return self._gateway
 
+    def use_key_profile(self, profile: str, explicit: bool) -> Gateway:
+        """Point the gateway at the profile whose long-lived key signs, and refuse the
+        profiles that cannot hold one."""
+        gateway = self.gateway()
+        if gateway.profile != profile or gateway.explicit != explicit:
+            gateway.use_profile(profile, explicit=explicit)
+        if gateway.setting("role_arn"):
+            raise MfaEnvError(
+                f"profile {profile!r} assumes a role itself; the source_profile of a role "
+                "must hold an IAM user's keys (roles chained from roles are not supported)"
+            )
+        process = gateway.setting("credential_process") or ""
+        if "mfaenv" in process and "credential-process" in process:
+            raise MfaEnvError(
+                f"profile {profile!r} gets its keys from mfaenv credential-process, which "
+                "gets them from a profile with long-lived keys: give mfa or credential-process "
+                "that profile (for example dev-long-term), not this one"
+            )
+        return gateway
 
-def _code(request: Request, source: Source | None, serial: str, cache: Cache) -> str:
-    """A code AWS has not accepted yet: typed, from the source, or asked on the terminal."""
-    if request.code is not None:
-        if cache.code_was_used(serial, request.code, since=time.time() - CODE_MEMORY):
-            raise MfaEnvError(USED)
-        return request.code
-    if source is None:
-        code = ask_terminal(serial)
-        if code is None:
-            raise MfaEnvError("no MFA code: give one (mfa 123456) or set a TOTP source")
-        if cache.code_was_used(serial, code, since=time.time() - CODE_MEMORY):
-            raise MfaEnvError(USED)
-        return code
-    for _ in range(SOURCE_TRIES):
-        code = source.read(time.time())
-        if not cache.code_was_used(serial, code, since=time.time() - CODE_MEMORY):
-            return code
-        wait_for_next_step(source.period())
-    raise MfaEnvError(f"the TOTP source {source} keeps giving a code AWS already accepted")
-
-
-def connect(profile: str, explicit: bool, environ: Mapping[str, str]) -> Aws:
-    """The profile's AWS access, with its long-lived keys loaded."""
-    from mfaenv.sts import Aws
-
-    if os.environ.get("__MFAENV_DEPTH"):
-        raise MfaEnvError(
-            "mfaenv was asked for keys by itself (a credential_process pointing back at "
-            "mfaenv); point it at the profile that holds the long-lived keys"
-        )
-    # Any credential_process botocore runs for the keys sees the marker, and refuses above.
-    os.environ["__MFAENV_DEPTH"] = "1"
-    try:
-        aws = Aws(profile, explicit_profile=explicit, environ=environ)
-        aws.credentials  # noqa: B018 - load them while the marker is set
-    finally:
-        del os.environ["__MFAENV_DEPTH"]
-    return aws
-
-
-def _with_code(
-    request: Request,
-    environ: Mapping[str, str],
-    config: Config,
-    cache: Cache,
-    source: Source | None,
-    call: Callable[[Aws, str, str, str | None, bool], Session],
-) -> Session:
-    """Find the device, take one fresh code under the refresh lock, and make ``call``.
-
-    ``call(aws, serial, code, user_arn, root)`` returns the session to cache; files
-    are written only after AWS has accepted the code.
-    """
-    aws = connect(request.profile, request.explicit_profile, environ)
-    key_fingerprint = fingerprint(aws.credentials.access_key_id)
-    serial = request.serial or aws.setting("mfa_serial") or config.profile(request.profile).serial
-    arn: str | None = None
-    discovered: SerialRecord | None = None
-    if serial is None:
-        record, new = find_serial(aws, cache, key_fingerprint)
-        serial, arn = record.serial, record.arn
-        discovered = record if new else None
-    root = arn is not None and arn.endswith(":root")
-
-    with cache.lock():
-        if request.code is None:
-            # Another process may have refreshed while we waited: do not spend a code.
+    def key(self) -> LongLivedKey:
+        """The long-lived key of the key profile (``use_key_profile``), loaded once."""
+        if self._key is None:
+            if os.environ.get(DEPTH_MARKER):
+                raise MfaEnvError(
+                    "mfaenv was asked for keys by itself (a credential_process pointing back "
+                    "at mfaenv); point it at the profile that holds the long-lived keys"
+                )
+            # Any credential_process botocore runs for the keys sees the marker, and refuses.
+            os.environ[DEPTH_MARKER] = "1"
             try:
-                return _reusable(cache, request, environ)
-            except MfaEnvError:
-                pass
-        code = _code(request, source, serial, cache)
-        session = call(aws, serial, code, arn, root)
-        session = replace(session, source=key_fingerprint)
-        cache.save_session(session, request.cache_name)
-        cache.remember_code(serial, code, int(time.time()))
-        if discovered is not None:
-            cache.remember_serial(key_fingerprint, discovered)
-    return session
+                self._key = self.gateway().long_lived_key(self.environ)
+            finally:
+                del os.environ[DEPTH_MARKER]
+        return self._key
+
+    def role(self) -> RoleSpec | None:
+        """The role to assume: --role, or the requested profile's role_arn."""
+        if self.request.role is not None:
+            from mfaenv.aws import RoleSpec
+
+            return RoleSpec(
+                role_arn=self.request.role,
+                source_profile=self.request.profile,
+                explicit_source=self.request.explicit_profile,
+            )
+        return self.gateway().role()
+
+    def totp_source(self, key_profile: str) -> Source | None:
+        from mfaenv.totp import Source
+
+        if self.request.totp:
+            return Source.parse(self.request.totp)
+        return self.config().profile(key_profile).totp
+
+    # --- the steps ------------------------------------------------------------------------
+
+    def session(self) -> Session:
+        """The session asked for: cached while good, else new (a code is spent)."""
+        request = self.request
+        cached, reason = self.reuse(request) if request.code is None else (None, None)
+        if cached is not None:
+            return cached
+        role = self.role()
+        source = self.totp_source(role.source_profile if role else request.profile)
+        if role is not None:
+            return self.role_session(role, source)
+        return self.mfa_session(request, source, reason)
+
+    def reuse(self, request: Request) -> tuple[Session | None, str | None]:
+        """The cached session for ``request``, or None and the reason there is none."""
+        profile = request.profile
+        try:
+            session = self.cache.reusable_session(request.cache_name)
+        except UntrustedFile as err:
+            return None, f"{err}; not using it: run `mfa CODE` for a new session"
+        if session is None:
+            return None, (
+                f"no cached MFA session for profile {profile!r}; run `mfa CODE` with a code "
+                "from your MFA device, or set a TOTP source (totp in the mfaenv config, or --totp)"
+            )
+        key = self.environ.get("AWS_ACCESS_KEY_ID")
+        if not request.explicit_profile and key and session.source != fingerprint(key):
+            return None, (
+                f"the cached session of profile {profile!r} was made from another access key "
+                "than the one in your environment; run `mfa CODE` for a new session"
+            )
+        return session, None
+
+    def mfa_session(self, request: Request, source: Source | None, reason: str | None) -> Session:
+        """A new MFA session, unless no code can be had: then ``reason`` (why the cache
+        could not serve) is the answer."""
+        if reason is not None and source is None:
+            from mfaenv.terminal import terminal_available
+
+            if not terminal_available():
+                raise MfaEnvError(reason)
+        return self.new_session(request, source)
+
+    def device(self, request: Request, key_fingerprint: str) -> tuple[Device, SerialRecord | None]:
+        """The device to use: named (--serial, mfa_serial, the mfaenv config), cached, or
+        found from the caller's identity. The record is set when newly found."""
+        gateway = self.gateway()
+        serial = (
+            request.serial
+            or gateway.setting("mfa_serial")
+            or self.config().profile(request.profile).serial
+        )
+        if serial is not None:
+            return Device(serial), None
+        cached = self.cache.serial_for(key_fingerprint)
+        if cached is not None:
+            return Device(cached.serial, cached.arn), None
+        credentials = self.key().credentials
+        identity = gateway.caller_identity(credentials)
+        devices = gateway.totp_devices(identity, credentials)
+        if not devices:
+            raise MfaEnvError(
+                f"{identity.arn} has no MFA device that gives codes; enroll a virtual MFA "
+                "device, or name one with --serial ARN"
+            )
+        if len(devices) > 1:
+            raise MfaEnvError(
+                f"{identity.arn} has {len(devices)} MFA devices ({', '.join(devices)}); choose "
+                "one with --serial ARN, mfa_serial in ~/.aws/config or serial in the mfaenv config"
+            )
+        record = SerialRecord(devices[0], identity.arn)
+        return Device(record.serial, record.arn), record
+
+    def fresh_code(self, device: Device, request: Request, source: Source | None) -> str:
+        """A code AWS has not accepted yet: typed, from the source, or asked on the terminal."""
+
+        def used(code: str) -> bool:
+            since = self.clock.now() - CODE_MEMORY
+            return self.cache.code_was_used(device.serial, code, since) is not None
+
+        if request.code is not None or source is None:
+            code = request.code
+            if code is None:
+                from mfaenv.terminal import ask_code
+
+                code = ask_code(device.serial)
+                if code is None:
+                    raise MfaEnvError("no MFA code: give one (mfa 123456) or set a TOTP source")
+            if used(code):
+                raise MfaEnvError(USED)
+            return code
+        from mfaenv.terminal import wait_for_next_step
+
+        for _ in range(SOURCE_TRIES):
+            code = source.read(self.clock.now())
+            if not used(code):
+                return code
+            wait_for_next_step(source.period(), clock=self.clock)
+        raise MfaEnvError(f"the TOTP source {source} keeps giving a code AWS already accepted")
+
+    def spend_code(
+        self,
+        request: Request,
+        source: Source | None,
+        call: Callable[[Device, str], Session],
+    ) -> Session:
+        """Find the device, take one fresh code under the refresh lock, and make ``call``
+        with it. Files are written only after AWS has accepted the code."""
+        key_fingerprint = fingerprint(self.key().credentials.access_key_id)
+        device, discovered = self.device(request, key_fingerprint)
+        self.cache.check_writable()  # before a code is spent, not after
+        with self.cache.lock():
+            if request.code is None:
+                # Another process may have refreshed while we waited: do not spend a code.
+                cached, _ = self.reuse(request)
+                if cached is not None:
+                    return cached
+            code = self.fresh_code(device, request, source)
+            session = call(device, code).replace(source=key_fingerprint)
+            try:
+                self.cache.remember_code(device.serial, code, int(self.clock.now()))
+                self.cache.save_session(session, request.cache_name)
+                if discovered is not None:
+                    self.cache.remember_serial(key_fingerprint, discovered)
+            except MfaEnvError as err:
+                warn(f"{err}; the session is yours but is not cached for other shells")
+        return session
+
+    def new_session(self, request: Request, source: Source | None) -> Session:
+        """A GetSessionToken session: the MFA session itself."""
+        from mfaenv.limits import MFA, session_length
+
+        gateway = self.use_key_profile(request.profile, request.explicit_profile)
+        config = self.config()
+        configured = config.profile(request.profile).duration or config.duration
+
+        def call(device: Device, code: str) -> Session:
+            duration, _ = session_length(
+                MFA,
+                profile=request.profile,
+                asked=request.duration,
+                configured=configured,
+                root=device.root,
+            )
+            credentials, expires = gateway.session_token(
+                self.key().credentials, device.serial, code, duration
+            )
+            return Session(request.profile, credentials, expires, device.serial, device.arn)
+
+        return self.spend_code(request, source, call)
+
+    def role_session(self, role: RoleSpec, source: Source | None) -> Session:
+        """A role session: straight from the long-lived key and a code ("direct"), or from
+        the source profile's MFA session, with no code while that lasts ("chain")."""
+        from dataclasses import replace
+
+        from mfaenv.limits import CHAIN, DIRECT, session_length
+
+        request = self.request
+        settings = self.config().profile(request.profile)
+        mode = settings.role_mode or CHAIN
+        duration, note = session_length(
+            mode,
+            profile=request.profile,
+            asked=request.duration,
+            configured=settings.duration,
+            aws_setting=role.duration,
+        )
+        if note is not None:
+            warn(note)
+        source_request = Request(
+            profile=role.source_profile,
+            explicit_profile=role.explicit_source,
+            code=request.code,
+            serial=request.serial or role.mfa_serial,
+            totp=request.totp,
+        )
+        gateway = self.use_key_profile(role.source_profile, role.explicit_source)
+        if mode == DIRECT:
+
+            def call(device: Device, code: str) -> Session:
+                spec = replace(role, session_name=session_name(role, device.arn))
+                credentials, expires, assumed = gateway.assume_role(
+                    self.key().credentials, spec, duration, serial=device.serial, code=code
+                )
+                return Session(
+                    request.profile,
+                    credentials,
+                    expires,
+                    device.serial,
+                    device.arn,
+                    role_arn=role.role_arn,
+                    role_user=assumed,
+                )
+
+            return self.spend_code(
+                source_request.replace(cache_as=request.cache_name), source, call
+            )
+
+        mfa, reason = self.reuse(source_request) if source_request.code is None else (None, None)
+        if mfa is None:
+            mfa = self.mfa_session(source_request, source, reason)
+        spec = replace(role, session_name=session_name(role, mfa.arn))
+        credentials, expires, assumed = gateway.assume_role(mfa.credentials, spec, duration)
+        session = Session(
+            request.profile,
+            credentials,
+            expires,
+            mfa.serial,
+            mfa.arn,
+            source=mfa.source,
+            role_arn=role.role_arn,
+            role_user=assumed,
+        )
+        try:
+            self.cache.save_session(session, request.cache_name)
+        except MfaEnvError as err:
+            warn(f"{err}; the session is yours but is not cached for other shells")
+        return session
 
 
-def _new_session(
-    request: Request,
-    environ: Mapping[str, str],
-    config: Config,
-    cache: Cache,
-    source: Source | None,
-) -> Session:
-    """A GetSessionToken session: the MFA session itself."""
-    settings = config.profile(request.profile)
-
-    def call(aws: Aws, serial: str, code: str, arn: str | None, root: bool) -> Session:
-        duration = request.duration or settings.duration or config.duration
-        if duration is None:
-            duration = ROOT_MAX_DURATION if root else DEFAULT_DURATION
-        check_duration(duration, root=root)
-        credentials, expiration = aws.session_token(serial, code, duration)
-        return Session(request.profile, credentials, expiration, serial, arn)
-
-    return _with_code(request, environ, config, cache, source, call)
-
-
-def _session_name(role: RoleSpec, user_arn: str | None) -> str:
+def session_name(role: RoleSpec, user_arn: str | None) -> str:
+    """``role_session_name``, else ``mfaenv-USER``, as AWS allows it (64 of ``\\w+=,.@-``)."""
     if role.session_name != "mfaenv" or not user_arn:
         return role.session_name
     name = "mfaenv-" + user_arn.rsplit("/", 1)[-1]
-    return re.sub(r"[^\w+=,.@-]", "-", name)[:64]
+    return "".join(c if c.isascii() and (c.isalnum() or c in "_+=,.@-") else "-" for c in name)[:64]
 
 
-def _role_session(
+def obtain(
     request: Request,
     environ: Mapping[str, str],
-    config: Config,
-    cache: Cache,
-    source: Source | None,
-    role: RoleSpec,
+    cache: Cache | None = None,
+    clock: Clock = SYSTEM,
 ) -> Session:
-    """A role session: straight from the long-lived keys and a code ("direct"), or from
-    the source profile's MFA session, with no code while that lasts ("chain")."""
-    settings = config.profile(request.profile)
-    mode = settings.role_mode or "chain"
-    asked = request.duration or settings.duration or role.duration
-    if mode == "chain":
-        duration = asked or CHAIN_MAX_DURATION
-        if duration > CHAIN_MAX_DURATION and asked == role.duration and not request.duration:
-            # duration_seconds is the AWS CLI's setting for direct AssumeRole: keep to 1h.
-            warn(
-                f"duration_seconds of {request.profile!r} is {format_duration(duration)}, but a "
-                "role assumed from an MFA session lasts at most 1h: using 1h "
-                '(role_mode = "direct" in the mfaenv config honours it)'
-            )
-            duration = CHAIN_MAX_DURATION
-        if duration > CHAIN_MAX_DURATION:
-            raise MfaEnvError(
-                f"a role assumed from an MFA session lasts at most 1h (an AWS limit), not "
-                f'{format_duration(duration)}; ask for less, or set role_mode = "direct" '
-                f"for profile {request.profile!r} in the mfaenv config"
-            )
-    else:
-        duration = asked or DEFAULT_ROLE_DURATION
-        if not USER_MIN_DURATION <= duration <= MAX_ROLE_DURATION:
-            raise MfaEnvError(f"AssumeRole takes 15m to 12h, not {format_duration(duration)}")
-    source_request = Request(
-        profile=role.source_profile,
-        explicit_profile=role.explicit_source,
-        code=request.code,
-        serial=request.serial or role.mfa_serial,
-        totp=request.totp,
-    )
-    if mode == "direct":
-        direct = replace(source_request, cache_as=request.cache_name)
-
-        def call(aws: Aws, serial: str, code: str, arn: str | None, root: bool) -> Session:
-            name = _session_name(role, arn)
-            spec = replace(role, session_name=name)
-            creds, expiration, assumed = aws.assume_role(spec, duration, serial=serial, code=code)
-            return Session(
-                request.profile,
-                creds,
-                expiration,
-                serial,
-                arn,
-                role_arn=role.role_arn,
-                role_user=assumed,
-            )
-
-        return _with_code(direct, environ, config, cache, source, call)
-
-    mfa = obtain(source_request, environ, cache)
-    aws = _access(role.source_profile, role.explicit_source, environ)
-    spec = replace(role, session_name=_session_name(role, mfa.arn))
-    creds, expiration, assumed = aws.assume_role(spec, duration, credentials=mfa.credentials)
-    session = Session(
-        request.profile,
-        creds,
-        expiration,
-        mfa.serial,
-        mfa.arn,
-        source=mfa.source,
-        role_arn=role.role_arn,
-        role_user=assumed,
-    )
-    cache.save_session(session, request.cache_name)
-    return session
-
-
-def _access(profile: str, explicit: bool, environ: Mapping[str, str]) -> Aws:
-    """The profile's AWS access without loading its keys (an MFA session signs instead)."""
-    from mfaenv.sts import Aws
-
-    return Aws(profile, explicit_profile=explicit, environ=environ)
+    """The session for ``request``: ``Login(...).session()``."""
+    return Login(request, environ, cache=cache, clock=clock).session()

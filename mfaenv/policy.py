@@ -14,7 +14,7 @@ _SESSION_ACTIONS = [
     "sts:GetCallerIdentity",
     "iam:ListMFADevices",
 ]
-# "Trust on first use": also enrol, resync or clean up one's own virtual device, and
+# "Trust on first use": also enroll, resync or clean up one's own virtual device, and
 # set a password, before the first MFA session.
 _SELF_SERVICE_ACTIONS = [
     "iam:CreateVirtualMFADevice",

@@ -6,10 +6,12 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
-
+from mfaenv.env import session_expires
 from mfaenv.timefmt import format_remaining, remaining
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 DEFAULT_FORMAT = "aws:%p%r %t"
 
@@ -17,10 +19,10 @@ DEFAULT_FORMAT = "aws:%p%r %t"
 def segment(environ: Mapping[str, str], now: float) -> str:
     """``aws:dev 11h42m`` (``aws:prod:Admin@123456789012 52m`` for a role) while the
     environment holds an MFA session, else ``""``."""
-    expires = environ.get("MFAENV_EXPIRES", "")
-    if not re.fullmatch(r"[0-9]+", expires):
+    expires = session_expires(environ)
+    if expires is None:
         return ""
-    left = format_remaining(remaining(int(expires), now))
+    left = format_remaining(remaining(expires, now))
     role = environ.get("MFAENV_ROLE", "")
     text = environ.get("MFAENV_PROMPT_FORMAT", DEFAULT_FORMAT).replace("%t", left)
     text = text.replace("%r", f":{role}" if role else "")

@@ -9,78 +9,45 @@ deleted, any failure leaves it working and the file as it was.
 
 from __future__ import annotations
 
-import os
-import re
-import time
 from collections.abc import Mapping
-from pathlib import Path
-from typing import TYPE_CHECKING
 
-from mfaenv.cache import Cache, write_private
+from mfaenv.aws import ENVIRONMENT, Gateway
+from mfaenv.awsfiles import CONFIG, SHARED_CREDENTIALS, key_location, set_values
+from mfaenv.cache import Cache
+from mfaenv.clock import SYSTEM, Clock
 from mfaenv.errors import MfaEnvError, warn
-from mfaenv.login import Request, connect, obtain
+from mfaenv.files import write_private
+from mfaenv.login import Login, Request
 from mfaenv.session import Credentials, fingerprint
-from mfaenv.totp import talk_to_terminal, terminal_available
-
-if TYPE_CHECKING:
-    from mfaenv.sts import Aws
+from mfaenv.terminal import talk_to_terminal, terminal_available
 
 PROPAGATION_TRIES = 10  # IAM takes a few seconds before a new key works
 PROPAGATION_PAUSE = 2.0
 
 
-def replace_keys(text: str, section: str, values: Mapping[str, str]) -> str:
-    """``text`` (an ini file) with ``values`` set in ``[section]``; every other byte kept."""
-    lines = text.splitlines(keepends=True)
-    header = re.compile(r"\s*\[\s*" + re.escape(section) + r"\s*\]\s*([#;].*)?")
-    start = next((i for i, line in enumerate(lines) if header.fullmatch(line.rstrip("\r\n"))), None)
-    if start is None:
-        raise MfaEnvError(f"no [{section}] section to update")
-    end = next(
-        (i for i in range(start + 1, len(lines)) if lines[i].lstrip().startswith("[")), len(lines)
-    )
-    for name, value in values.items():
-        setting = re.compile(r"(\s*" + re.escape(name) + r"\s*=\s*)(.*?)(\r?\n?)$")
-        for i in range(start + 1, end):
-            match = setting.fullmatch(lines[i])
-            if match:
-                lines[i] = match.group(1) + value + match.group(3)
-                break
-        else:
-            raise MfaEnvError(f"no {name} in [{section}] to update")
-    return "".join(lines)
-
-
-def _key_file(origin: str, profile: str) -> tuple[Path, str]:
-    """The file and section the profile's key was read from."""
-    if origin == "shared-credentials-file":
-        where = os.environ.get("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials")
-        return Path(where).expanduser(), profile
-    where = os.environ.get("AWS_CONFIG_FILE", "~/.aws/config")
-    return Path(where).expanduser(), profile if profile == "default" else f"profile {profile}"
-
-
-def rotate_key(*, profile: str, explicit_profile: bool, environ: Mapping[str, str]) -> None:
-    session = obtain(Request(profile=profile, explicit_profile=explicit_profile), environ)
-    aws = connect(profile, explicit_profile, environ)
-    old = aws.credentials
-    origin = aws.key_origin
-    if origin not in ("env", "shared-credentials-file", "config-file"):
+def rotate_key(request: Request, environ: Mapping[str, str], clock: Clock = SYSTEM) -> None:
+    profile = request.profile
+    login = Login(request, environ, clock=clock)
+    session = login.session()
+    aws = login.use_key_profile(profile, request.explicit_profile)
+    key = login.key()
+    old, origin = key.credentials, key.origin
+    if origin not in (ENVIRONMENT, SHARED_CREDENTIALS, CONFIG):
         raise MfaEnvError(
             f"the key of profile {profile!r} comes from a credential_process; rotate it where "
             "that program keeps it"
         )
-    if origin == "env" and not terminal_available():
+    if origin == ENVIRONMENT and not terminal_available():
         raise MfaEnvError(
             "the key comes from AWS_ACCESS_KEY_ID; rotating it shows the new key on a terminal, "
             "once, so run this in one"
         )
     mfa = session.credentials
     # GetCallerIdentity needs no MFA, and names the key's own user.
-    user = aws.caller_identity().user_name
+    user = aws.caller_identity(old).user_name
     if user is None:
         raise MfaEnvError("rotate the root user's keys in the AWS console")
-    keys = aws.access_keys(user, mfa)
+    keys = aws.access_keys(mfa, user)
     others = [key for key in keys if key != old.access_key_id]
     if len(keys) >= 2:
         raise MfaEnvError(
@@ -89,14 +56,15 @@ def rotate_key(*, profile: str, explicit_profile: bool, environ: Mapping[str, st
             f"delete-access-key --user-name {user} --access-key-id {others[0]}"
         )
 
-    new = aws.create_access_key(user, mfa)
-    path: Path | None = None
+    new = aws.create_access_key(mfa, user)
+    path: str | None = None
     original: bytes | None = None
     try:
-        if origin != "env":
-            path, section = _key_file(origin, profile)
-            original = path.read_bytes()
-            updated = replace_keys(
+        if origin != ENVIRONMENT:
+            path, section = key_location(origin, profile)
+            with open(path, "rb") as handle:
+                original = handle.read()
+            updated = set_values(
                 original.decode("utf-8"),
                 section,
                 {
@@ -105,12 +73,12 @@ def rotate_key(*, profile: str, explicit_profile: bool, environ: Mapping[str, st
                 },
             )
             write_private(path, updated.encode("utf-8"), own_directory=False)
-        _prove(aws, new)
+        _prove(aws, new, clock)
     except BaseException as err:
         if path is not None and original is not None:
             write_private(path, original, own_directory=False)
         try:
-            aws.delete_access_key(user, new.access_key_id, mfa)
+            aws.delete_access_key(mfa, user, new.access_key_id)
         except MfaEnvError as cleanup:
             warn(f"could not delete the new key {new.access_key_id} again: {cleanup}")
         if isinstance(err, MfaEnvError):
@@ -120,7 +88,7 @@ def rotate_key(*, profile: str, explicit_profile: bool, environ: Mapping[str, st
             ) from None
         raise
 
-    if origin == "env":
+    if origin == ENVIRONMENT:
         answer = talk_to_terminal(
             f"New access key for {user}; store it now, it is shown only once:\n"
             f"  AWS_ACCESS_KEY_ID={new.access_key_id}\n"
@@ -134,8 +102,8 @@ def rotate_key(*, profile: str, explicit_profile: bool, environ: Mapping[str, st
                 f"aws iam delete-access-key --user-name {user} --access-key-id {old.access_key_id}"
             )
             return
-    aws.delete_access_key(user, old.access_key_id, mfa)
-    cache = Cache()
+    aws.delete_access_key(mfa, user, old.access_key_id)
+    cache = Cache(clock=clock)
     record = cache.serial_for(fingerprint(old.access_key_id))
     if record is not None:
         cache.remember_serial(fingerprint(new.access_key_id), record)
@@ -143,7 +111,7 @@ def rotate_key(*, profile: str, explicit_profile: bool, environ: Mapping[str, st
     warn(f"new key {new.access_key_id} works; old key {old.access_key_id} deleted{where}")
 
 
-def _prove(aws: Aws, new: Credentials) -> None:
+def _prove(aws: Gateway, new: Credentials, clock: Clock) -> None:
     """Wait until the new key works (IAM is eventually consistent)."""
     for attempt in range(PROPAGATION_TRIES):
         try:
@@ -152,4 +120,4 @@ def _prove(aws: Aws, new: Credentials) -> None:
         except MfaEnvError:
             if attempt == PROPAGATION_TRIES - 1:
                 raise MfaEnvError("the new key did not start working") from None
-            time.sleep(PROPAGATION_PAUSE)
+            clock.sleep(PROPAGATION_PAUSE)

@@ -20,10 +20,10 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from mfaenv.cache import Cache, cache_dir, private_dir, read_private, write_private
-from mfaenv.env import SESSION, Layer, ShellState
+from mfaenv.cache import Cache
+from mfaenv.env import CREDENTIAL_VARS, SESSION, Change, Layer, ShellState
 from mfaenv.errors import MfaEnvError, warn
-from mfaenv.shells import Change
+from mfaenv.files import cache_dir, private_dir, read_private, write_private
 
 PROFILE = "mfaenv-sandbox"
 REGION = "us-east-1"
@@ -34,10 +34,7 @@ SANDBOX = Layer(
     name="sandbox",
     marker="MFAENV_SANDBOX",
     variables=(
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-        "AWS_SECURITY_TOKEN",
+        *CREDENTIAL_VARS,
         "AWS_PROFILE",
         "AWS_CONFIG_FILE",
         "AWS_SHARED_CREDENTIALS_FILE",
@@ -159,7 +156,7 @@ def seed_demo_user(url: str, *, name: str = DEMO_USER, path: str = DEMO_PATH) ->
 
 
 def _home() -> Path:
-    return cache_dir() / "sandbox"
+    return Path(cache_dir()) / "sandbox"
 
 
 def _running() -> dict[str, object] | None:
@@ -180,7 +177,7 @@ def start(state: ShellState) -> Change:
         raise MfaEnvError(
             f"the sandbox is already on in this shell ({state.environ['MFAENV_SANDBOX']})"
         )
-    home = private_dir(_home())
+    home = Path(private_dir(_home()))
     running = _running()
     if running is None:
         server = MotoServer.start(home / "moto.log", detach=True)
@@ -232,7 +229,7 @@ def stop(state: ShellState) -> Change:
         (home / name).unlink(missing_ok=True)
     with contextlib.suppress(OSError):
         home.rmdir()
-    Cache().session_path(PROFILE).unlink(missing_ok=True)
+    Path(Cache().session_path(PROFILE)).unlink(missing_ok=True)
     warn("sandbox stopped")
     if state.active(SANDBOX):
         change = change.then(state.remove(SANDBOX)[0])

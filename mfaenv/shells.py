@@ -6,36 +6,21 @@ file from ``shell/``. Nothing else in mfaenv knows a shell's syntax.
 
 from __future__ import annotations
 
-import re
+import os
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import ClassVar
 
 from mfaenv.errors import MfaEnvError
 
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import ClassVar
 
-
-@dataclass(frozen=True)
-class Change:
-    """What a command does to the calling shell. ``None`` means unset.
-
-    ``env`` holds exported variables; ``shell_vars`` holds variables that stay in
-    the shell and are not passed to its children (the stash of replaced keys).
-    """
-
-    env: Mapping[str, str | None] = field(default_factory=dict)
-    shell_vars: Mapping[str, str | None] = field(default_factory=dict)
-
-    def then(self, later: Change) -> Change:
-        """This change followed by ``later``: the later value of a name wins."""
-        return Change({**self.env, **later.env}, {**self.shell_vars, **later.shell_vars})
+    from mfaenv.env import Change
 
 
 def _check_name(name: str) -> str:
-    if not _NAME.fullmatch(name):
+    if not (name.isascii() and name.isidentifier()):
         raise ValueError(f"not a variable name: {name!r}")
     return name
 
@@ -85,8 +70,8 @@ class Shell(ABC):
     ) -> str:
         """The integration file for this shell, with mfaenv's own command filled in,
         followed by its completions."""
-        template = (shell_dir() / f"mfaenv.{self.name}").read_text(encoding="utf-8")
-        completions = (completions_dir() / self.completion_file).read_text(encoding="utf-8")
+        template = _read(os.path.join(shell_dir(), f"mfaenv.{self.name}"))
+        completions = _read(os.path.join(completions_dir(), self.completion_file))
         integration = (
             template.replace("@MFAENV@", self.words(command))
             .replace("@PASSTHROUGH@", self.alternatives(passthrough))
@@ -118,8 +103,9 @@ class Bash(_Posix):
     completion_file = "mfa.bash"
 
     def set_shell_var(self, name: str, value: str) -> str:
-        # A plain assignment inside a function is global in bash (3.2 has no declare -g).
-        return f"{name}={self.quote(value)}"
+        # A plain assignment inside a function is global in bash (3.2 has no declare -g);
+        # `set -a` would export it, so the export attribute is taken off at once.
+        return f"{name}={self.quote(value)}; \\builtin export -n {name}"
 
 
 class Zsh(_Posix):
@@ -127,7 +113,8 @@ class Zsh(_Posix):
     completion_file = "_mfa"
 
     def set_shell_var(self, name: str, value: str) -> str:
-        return f"typeset -g {name}={self.quote(value)}"
+        # ALL_EXPORT would export it: the export attribute is taken off at once.
+        return f"\\builtin typeset -g {name}={self.quote(value)}; \\builtin typeset -g +x {name}"
 
 
 class Fish(Shell):
@@ -165,18 +152,23 @@ def get_shell(name: str) -> Shell:
         raise MfaEnvError(f"unsupported shell {name!r}: use one of {known}") from None
 
 
-def _data_dir(name: str) -> Path:
+def _read(path: str) -> str:
+    with open(path, encoding="utf-8") as handle:
+        return handle.read()
+
+
+def _data_dir(name: str) -> str:
     """``shell/`` or ``completions/``: inside the installed package, or beside it in a checkout."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / name, here.parent / name):
-        if candidate.is_dir():
+    here = os.path.dirname(os.path.realpath(__file__))
+    for candidate in (os.path.join(here, name), os.path.join(os.path.dirname(here), name)):
+        if os.path.isdir(candidate):
             return candidate
     raise MfaEnvError(f"the {name}/ files of mfaenv are missing from {here}; reinstall mfaenv")
 
 
-def shell_dir() -> Path:
+def shell_dir() -> str:
     return _data_dir("shell")
 
 
-def completions_dir() -> Path:
+def completions_dir() -> str:
     return _data_dir("completions")

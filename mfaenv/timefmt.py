@@ -2,47 +2,48 @@
 
 from __future__ import annotations
 
-import re
-from datetime import datetime, timezone
+import time
 
 from mfaenv.errors import MfaEnvError
 
 MINUTE = 60
 HOUR = 3600
+# Longer than any duration AWS knows; keeps int() away from thousand-digit numbers.
+_MAX_DURATION_TEXT = 12
 
-# GetSessionToken limits (AWS STS API reference).
-USER_MIN_DURATION = 15 * MINUTE
-USER_MAX_DURATION = 36 * HOUR
-ROOT_MAX_DURATION = 1 * HOUR
-DEFAULT_DURATION = 12 * HOUR
 
-_DURATION = re.compile(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
+def _ascii_digits(text: str) -> bool:
+    """``0``-``9`` only: ``str.isdigit`` also takes ``²``, full-width and Arabic-Indic digits."""
+    return text.isascii() and text.isdigit()
 
 
 def parse_duration(text: str) -> int:
     """Seconds from ``3600``, ``90m``, ``12h``, ``1h30m`` or ``1h30m15s``."""
-    text = text.strip()
-    if text.isdigit():
-        return int(text)
-    match = _DURATION.fullmatch(text)
-    if not text or match is None:
+    stripped = text.strip()
+    if _ascii_digits(stripped) and len(stripped) <= _MAX_DURATION_TEXT:
+        return int(stripped)
+    total, number, last = 0, "", ""
+    units = {"h": HOUR, "m": MINUTE, "s": 1}
+    valid = bool(stripped) and len(stripped) <= 3 * _MAX_DURATION_TEXT
+    for char in stripped if valid else "":
+        if _ascii_digits(char):
+            number += char
+        elif (
+            char in units
+            and number
+            and len(number) <= _MAX_DURATION_TEXT
+            and (not last or "hms".index(char) > "hms".index(last))
+        ):
+            total += int(number) * units[char]
+            number, last = "", char
+        else:
+            valid = False
+            break
+    if not valid or number or not last:
         raise MfaEnvError(
             f"cannot read duration {text!r}: use seconds or a form like 90m, 12h, 1h30m"
         )
-    hours, minutes, seconds = (int(part) if part else 0 for part in match.groups())
-    return hours * HOUR + minutes * MINUTE + seconds
-
-
-def check_duration(seconds: int, *, root: bool = False) -> int:
-    """Refuse a session length that GetSessionToken would refuse, before calling it."""
-    high = ROOT_MAX_DURATION if root else USER_MAX_DURATION
-    who = "the root user" if root else "an IAM user"
-    if not USER_MIN_DURATION <= seconds <= high:
-        raise MfaEnvError(
-            f"duration {format_duration(seconds)} is outside what AWS allows for {who}: "
-            f"{format_duration(USER_MIN_DURATION)} to {format_duration(high)}"
-        )
-    return seconds
+    return total
 
 
 def format_duration(seconds: int) -> str:
@@ -56,8 +57,12 @@ def format_duration(seconds: int) -> str:
 
 
 def remaining(expiry_epoch: int, now: float) -> int:
-    """Whole seconds left until ``expiry_epoch`` (negative once past)."""
-    return int(expiry_epoch - now)
+    """Whole seconds left until ``expiry_epoch`` (negative once past).
+
+    ``now`` is taken in whole seconds, as the shells' ``$EPOCHSECONDS`` is, so ``mfa
+    status`` and the prompt segment always agree.
+    """
+    return int(expiry_epoch - int(now))
 
 
 def format_remaining(seconds: int) -> str:
@@ -73,16 +78,23 @@ def format_remaining(seconds: int) -> str:
     return "<1m"
 
 
-def to_rfc3339(moment: datetime) -> str:
+def to_rfc3339(epoch: int) -> str:
     """UTC with a ``Z``, no fraction: what botocore and starship read."""
-    if moment.tzinfo is None:
-        raise ValueError("naive datetime")
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
 
 
-def from_rfc3339(text: str) -> datetime:
-    """Inverse of ``to_rfc3339``; also accepts offsets and fractions."""
-    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+def from_rfc3339(text: str) -> int:
+    """Epoch seconds of an RFC 3339 time (offsets and fractions accepted); ValueError if
+    it is not one, has no time zone, or lies outside what a calendar can hold."""
+    from datetime import datetime
+
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except (ValueError, OverflowError):
+        raise ValueError(f"not an RFC 3339 time: {text[:40]!r}") from None
     if value.tzinfo is None:
-        raise ValueError(f"no time zone in {text!r}")
-    return value.astimezone(timezone.utc)
+        raise ValueError(f"no time zone in {text[:40]!r}")
+    try:
+        return int(value.timestamp())
+    except (ValueError, OverflowError):
+        raise ValueError(f"not a usable time: {text[:40]!r}") from None

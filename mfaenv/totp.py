@@ -9,45 +9,60 @@ codes go into a child's arguments, an error message or a file.
 from __future__ import annotations
 
 import os
-import re
-import shlex
-import stat
-import subprocess
-import sys
-import time
-from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING
 
+from mfaenv.env import CREDENTIAL_VARS, STASH_ENV
 from mfaenv.errors import MfaEnvError
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from pyotp import TOTP
 
 PERIOD = 30  # AWS virtual MFA devices: 30-second steps
 PASS_TIMEOUT = 60  # gpg may wait for a passphrase
 COMMAND_TIMEOUT = 60  # a hardware key may wait for a touch
-_CODE = re.compile(r"[0-9]{6}")
+CODE_LENGTH = 6
+KINDS = ("pass", "file", "command")
 
-# Variables a code source never needs: it gets no AWS credentials.
-_SCRUBBED = (
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AWS_SECURITY_TOKEN",
-    "__MFAENV_STASH",
-)
+# Variables a code source never needs: it gets no AWS credentials and no stash.
+_SCRUBBED = (*CREDENTIAL_VARS, STASH_ENV)
 
 
-@dataclass(frozen=True)
+def is_code(text: str) -> bool:
+    """Exactly six ASCII digits."""
+    return len(text) == CODE_LENGTH and text.isascii() and text.isdigit()
+
+
+def check_code(text: str) -> str:
+    """``text`` if it is an MFA code; the one message for anything else."""
+    if not is_code(text):
+        raise MfaEnvError("an MFA code is exactly 6 digits", exit_code=2)
+    return text
+
+
 class Source:
-    kind: str  # pass, file or command
-    target: str  # the entry, the path, or the command line
+    """Where codes come from: ``kind`` is pass, file or command; ``target`` the entry,
+    the path, or the command line."""
+
+    __slots__ = ("kind", "target")
+
+    def __init__(self, kind: str, target: str) -> None:
+        self.kind = kind
+        self.target = target
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Source):
+            return NotImplemented
+        return (self.kind, self.target) == (other.kind, other.target)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Source({self.kind!r}, {self.target!r})"
 
     @classmethod
     def parse(cls, spec: str) -> Source:
         kind, sep, target = spec.partition(":")
-        if not sep or kind not in ("pass", "file", "command") or not target.strip():
+        if not sep or kind not in KINDS or not target.strip():
             raise MfaEnvError(
                 f"cannot read TOTP source {spec!r}: "
                 "use pass:ENTRY, file:PATH or command:PROGRAM ARGS"
@@ -62,12 +77,12 @@ class Source:
         if self.kind == "pass":
             return _from_pass(self.target)
         if self.kind == "file":
-            return _totp_from_file(Path(self.target).expanduser()).at(now)
+            return str(_totp_from_file(os.path.expanduser(self.target)).at(now))
         return _from_command(self.target)
 
     def period(self) -> int:
         if self.kind == "file":
-            return int(_totp_from_file(Path(self.target).expanduser()).interval)
+            return int(_totp_from_file(os.path.expanduser(self.target)).interval)
         return PERIOD
 
 
@@ -77,12 +92,14 @@ def _child_env() -> dict[str, str]:
 
 def _checked(code: str, where: str) -> str:
     code = code.strip()
-    if not _CODE.fullmatch(code):
+    if not is_code(code):
         raise MfaEnvError(f"{where} did not print a 6-digit code")
     return code
 
 
 def _from_pass(entry: str) -> str:
+    import subprocess
+
     try:
         result = subprocess.run(  # noqa: S603 - fixed program, no shell
             ["pass", "otp", entry],  # noqa: S607 - pass is found on PATH, as the user runs it
@@ -123,6 +140,9 @@ def _from_pass(entry: str) -> str:
 
 
 def _from_command(line: str) -> str:
+    import shlex
+    import subprocess
+
     try:
         argv = shlex.split(line)
     except ValueError as err:
@@ -151,23 +171,15 @@ def _from_command(line: str) -> str:
     return _checked(result.stdout, f"the TOTP command {name!r}")
 
 
-def _totp_from_file(path: Path) -> TOTP:
+def _totp_from_file(path: str) -> TOTP:
     import pyotp
 
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError as err:
-        raise MfaEnvError(f"cannot read the TOTP secret file {path}: {err.strerror}") from None
-    with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        if info.st_uid != os.getuid():
-            raise MfaEnvError(f"the TOTP secret file {path} belongs to another user")
-        if stat.S_IMODE(info.st_mode) & 0o077:
-            raise MfaEnvError(
-                f"the TOTP secret file {path} is open to other users "
-                f"(mode {stat.S_IMODE(info.st_mode):04o}); run `chmod 600 {path}`"
-            )
-        text = handle.read().decode("utf-8", "replace").strip()
+    from mfaenv.files import read_private
+
+    raw = read_private(path, "the TOTP secret file", follow=True)
+    if raw is None:
+        raise MfaEnvError(f"cannot read the TOTP secret file {path}: No such file or directory")
+    text = raw.decode("utf-8", "replace").strip()
     try:
         if text.startswith("otpauth://"):
             otp = pyotp.parse_uri(text)
@@ -183,60 +195,3 @@ def _totp_from_file(path: Path) -> TOTP:
     if otp.digits != 6:
         raise MfaEnvError(f"{path} makes {otp.digits}-digit codes; AWS takes 6 digits")
     return otp
-
-
-def terminal_available() -> bool:
-    """Whether a code can be asked for: a terminal, and MFAENV_NO_PROMPT not set."""
-    if os.environ.get("MFAENV_NO_PROMPT") == "1":
-        return False
-    try:
-        os.close(os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY))
-    except OSError:
-        return False
-    return True
-
-
-def ask_terminal(serial: str, what: str = "MFA code") -> str | None:
-    """Ask for a code on the terminal (never stdout, which the shell evals); None if none."""
-    if os.environ.get("MFAENV_NO_PROMPT") == "1":
-        return None
-    line = talk_to_terminal(f"mfaenv: {what} for {serial}: ", answer=True)
-    if line is None:
-        return None
-    if not line:
-        raise MfaEnvError("no code was typed")
-    code = line.strip()
-    if not _CODE.fullmatch(code):
-        raise MfaEnvError("an MFA code is exactly 6 digits", exit_code=2)
-    return code
-
-
-def talk_to_terminal(text: str, *, answer: bool = False) -> str | None:
-    """Show ``text`` on the terminal and, with ``answer``, read a line; None: no terminal.
-
-    For what must never reach stdout or a log: prompts, secrets to scan or store.
-    """
-    try:
-        fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
-    except OSError:
-        return None
-    with open(fd, "r+b", buffering=0) as tty:  # noqa: PTH123 - a terminal, not a path
-        tty.write(text.encode())
-        return tty.readline().decode("utf-8", "replace") if answer else ""
-
-
-def wait_for_next_step(period: int, why: str = "that code was used already") -> None:
-    """Wait out the current time step, with a one-line countdown on stderr."""
-    now = time.time()
-    deadline = now + period - now % period
-    if not sys.stderr.isatty():
-        left = deadline - time.time()
-        sys.stderr.write(f"mfaenv: {why}; waiting {left:.0f}s for the next code\n")
-        time.sleep(max(left, 0))
-        return
-    while (left := deadline - time.time()) > 0:
-        sys.stderr.write(f"\rmfaenv: {why}; next code in {left:2.0f}s ")
-        sys.stderr.flush()
-        time.sleep(min(left, 1.0))
-    sys.stderr.write("\r\033[K")
-    sys.stderr.flush()

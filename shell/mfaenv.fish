@@ -24,9 +24,9 @@ function mfa --description 'MFA session for AWS keys: mfa CODE, mfa off, mfa sta
     end
 end
 
-# Prompt segment: `mfaenv_segment` prints "aws:PROFILE 11h42m" while this shell holds an
+# Prompt segment: `mfa_prompt` prints "aws:PROFILE 11h42m" while this shell holds an
 # MFA session, and nothing otherwise. Call it from fish_prompt or fish_right_prompt:
-#     function fish_right_prompt; mfaenv_segment; end
+#     function fish_right_prompt; mfa_prompt; end
 # Settings: MFAENV_PROMPT_FORMAT (%p profile, %r :ROLE@ACCOUNT for a role, %t time left;
 # default "aws:%p%r %t"),
 # MFAENV_PROMPT_STYLE and MFAENV_PROMPT_WARN_STYLE (SGR codes such as "33" or "1;31"; warn
@@ -47,7 +47,7 @@ function __mfaenv_now
     end
 end
 
-function mfaenv_segment --description 'The MFA session and its time left, for a prompt'
+function __mfaenv_segment
     string match -qr '^[0-9]+$' -- "$MFAENV_EXPIRES"; or return 0
     set -l left (math $MFAENV_EXPIRES - (__mfaenv_now))
     set -l text
@@ -80,5 +80,5 @@ function mfaenv_segment --description 'The MFA session and its time left, for a 
 end
 
 function mfa_prompt --description 'The MFA session and its time left, for a prompt'
-    mfaenv_segment
+    __mfaenv_segment
 end

@@ -1,6 +1,10 @@
 # mfaenv shell integration for zsh. Load it with:  eval "$(mfaenv init zsh)"
 # `mfa` runs mfaenv; it evals only what the sh-* commands print, and only when they succeed.
 
+# An alias of the same name (aws-mfa and awsume users often have one) would break the
+# definition below: the function takes its place.
+\builtin unalias mfa 2>/dev/null
+
 # The stash of replaced keys stays a shell variable; mfaenv sees it for one call at a time.
 __mfaenv_run() {
     __MFAENV_STASH="${__mfaenv_stash-}" @MFAENV@ "$@"
@@ -9,10 +13,10 @@ __mfaenv_run() {
 __mfaenv_eval() {
     local __mfaenv_code
     __mfaenv_code="$(__MFAENV_STASH="${__mfaenv_stash-}" @MFAENV@ "$@")" || return
-    eval "$__mfaenv_code"
+    \builtin eval "$__mfaenv_code"
 }
 
-mfa() {
+function mfa {
     case "${1-}" in
         @PASSTHROUGH@)
             __mfaenv_run "$@" ;;

@@ -9,17 +9,21 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from fakeaws import FakeAws
 
+from mfaenv.cli import EVAL_VERBS, PASSTHROUGH
+from mfaenv.clock import SYSTEM, Clock
 from mfaenv.sandbox import DemoUser, MotoServer, seed_demo_user
 from mfaenv.shells import get_shell
 
 SHELL_NAMES = ("bash", "zsh", "fish")
+# A base32 TOTP secret the tests share (RFC 6238's test key, base32).
+SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 
 def need(tool: str) -> str:
@@ -239,6 +243,36 @@ def shell(request: pytest.FixtureRequest) -> str:
 # --- the core in-process -------------------------------------------------------------
 
 
+class FakeClock(Clock):
+    """Time that moves only when mfaenv waits: ``sleep`` advances it at once.
+
+    It starts at the real time, since the servers' expiry times are real.
+    """
+
+    __slots__ = ("mono", "slept", "time")
+
+    def __init__(self) -> None:
+        self.time = time.time()
+        self.mono = 0.0
+        self.slept: list[float] = []
+
+    def now(self) -> float:
+        return self.time
+
+    def monotonic(self) -> float:
+        return self.mono
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.time += max(seconds, 0)
+        self.mono += max(seconds, 0)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
 @dataclass(frozen=True)
 class Run:
     status: int
@@ -246,17 +280,55 @@ class Run:
     stderr: str
 
 
-@pytest.fixture
-def mfaenv(capsys: pytest.CaptureFixture[str]) -> Callable[..., Run]:
-    """Call ``mfaenv.cli.main`` with these arguments, as the shell function would."""
-    from mfaenv.cli import main
+class Mfaenv:
+    """``mfaenv.cli.main`` in-process, with the test's fake clock.
 
-    def call(*argv: str) -> Run:
-        status = main(list(argv))
-        captured = capsys.readouterr()
+    ``mfaenv("status")`` runs ``mfaenv status``; ``mfaenv.mfa("123456")`` runs what the
+    shell function runs for ``mfa 123456`` (``sh-on --shell bash 123456``).
+    """
+
+    def __init__(self, capsys: pytest.CaptureFixture[str], clock: Clock) -> None:
+        self.capsys = capsys
+        self.clock = clock
+
+    def __call__(self, *argv: str) -> Run:
+        from mfaenv.cli import main
+
+        status = main(list(argv), clock=self.clock)
+        captured = self.capsys.readouterr()
         return Run(status, captured.out, captured.err)
 
-    return call
+    def mfa(self, *words: str, as_shell: str = "bash") -> Run:
+        first = words[0] if words else ""
+        if first in EVAL_VERBS:
+            return self(f"sh-{first}", "--shell", as_shell, *words[1:])
+        if first in PASSTHROUGH:
+            return self(*words)
+        return self("sh-on", "--shell", as_shell, *words)
+
+
+Mfa = Mfaenv
+
+
+@pytest.fixture
+def mfaenv(capsys: pytest.CaptureFixture[str], clock: FakeClock) -> Mfaenv:
+    return Mfaenv(capsys, clock)
+
+
+def real_time(mfaenv: Mfaenv) -> Mfaenv:
+    """The same, on the real clock: for the one test of a behaviour that really waits."""
+    mfaenv.clock = SYSTEM
+    return mfaenv
+
+
+def refused(run: Run, message: str, status: int = 1) -> None:
+    """One ``mfaenv:`` line, nothing on stdout, and the exit status."""
+    assert (run.status, run.stdout, run.stderr) == (status, "", f"mfaenv: {message}\n")
+
+
+def prompting_env() -> dict[str, str]:
+    """The environment without MFAENV_NO_PROMPT, for a test that answers on a terminal."""
+    return {k: v for k, v in os.environ.items() if k != "MFAENV_NO_PROMPT"}
 
 
 # --- pass with a real throwaway GnuPG key ---------------------------------------------------

@@ -6,16 +6,13 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import boto3
 import pytest
-from conftest import Home, Run, transcript, write_config, write_profile
+from conftest import SECRET, Home, Mfa, transcript, write_config, write_profile
 from fakeaws import SERIAL, SESSION_KEY, SESSION_TOKEN, FakeAws, identity_reply, session_token_reply
 
-Mfa = Callable[..., Run]
-SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 PROCESS = f"{sys.executable} -m mfaenv credential-process --profile dev-long-term"
 
 

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+import time
 from pathlib import Path
 
 import pytest
-from conftest import Home, Run
+from conftest import Home, Mfa
 from fakeaws import SERIAL, FakeAws, session_token_reply
 
 from mfaenv.cache import Cache
 from mfaenv.session import Credentials, Session, fingerprint
-
-Mfa = Callable[..., Run]
 
 
 def _mode(path: Path) -> int:
@@ -26,7 +23,7 @@ def _cached_session(home: Home, minutes_left: float, source: str | None = None) 
     session = Session(
         profile="default",
         credentials=Credentials("ASIACACHED", "cached/secret", "cached-token"),
-        expiration=datetime.now(timezone.utc) + timedelta(minutes=minutes_left),
+        expires=int(time.time() + minutes_left * 60),
         serial=SERIAL,
         source=source,
     )
@@ -38,7 +35,7 @@ def test_the_cache_is_private_and_holds_only_session_credentials(
     mfaenv: Mfa, fake_aws: FakeAws, home: Home
 ) -> None:
     fake_aws.answers["GetSessionToken"] = session_token_reply()
-    assert mfaenv("sh-on", "--shell", "bash", "424242", "--serial", SERIAL).status == 0
+    assert mfaenv.mfa("424242", "--serial", SERIAL).status == 0
     root = home.cache / "mfaenv"
     assert _mode(root) == 0o700
     assert _mode(root / "sessions") == 0o700
@@ -54,7 +51,7 @@ def test_the_cache_is_private_and_holds_only_session_credentials(
 
 def test_reuse_prints_the_cached_session(mfaenv: Mfa, home: Home) -> None:
     _cached_session(home, minutes_left=60)
-    run = mfaenv("sh-on", "--shell", "bash")
+    run = mfaenv.mfa()
     assert run.status == 0, run.stderr
     assert "export AWS_ACCESS_KEY_ID='ASIACACHED'\n" in run.stdout
     assert "export AWS_SESSION_TOKEN='cached-token'\n" in run.stdout
@@ -62,7 +59,7 @@ def test_reuse_prints_the_cached_session(mfaenv: Mfa, home: Home) -> None:
 
 def test_a_session_within_five_minutes_of_its_end_is_not_reused(mfaenv: Mfa, home: Home) -> None:
     _cached_session(home, minutes_left=4.5)
-    run = mfaenv("sh-on", "--shell", "bash")
+    run = mfaenv.mfa()
     assert run.stdout == "" and run.status == 1
     assert run.stderr == (
         "mfaenv: no cached MFA session for profile 'default'; run `mfa CODE` with a code "
@@ -88,11 +85,11 @@ def test_a_session_within_five_minutes_of_its_end_is_not_reused(mfaenv: Mfa, hom
 def test_a_damaged_cache_file_is_not_used_and_not_changed(
     mfaenv: Mfa, home: Home, content: bytes, reason: str
 ) -> None:
-    path = Cache(home.cache / "mfaenv").session_path("default")
+    path = Path(Cache(home.cache / "mfaenv").session_path("default"))
     _cached_session(home, minutes_left=60)
     path.write_bytes(content)
     before = home.files()
-    run = mfaenv("sh-on", "--shell", "bash")
+    run = mfaenv.mfa()
     assert run.stdout == "" and run.status == 1
     assert (
         run.stderr == f"mfaenv: {path} {reason}; not using it: run `mfa CODE` for a new session\n"
@@ -103,9 +100,9 @@ def test_a_damaged_cache_file_is_not_used_and_not_changed(
 @pytest.mark.parametrize("mode", [0o620, 0o602, 0o640, 0o604])
 def test_a_cache_file_open_to_others_is_not_used(mfaenv: Mfa, home: Home, mode: int) -> None:
     _cached_session(home, minutes_left=60)
-    path = Cache(home.cache / "mfaenv").session_path("default")
+    path = Path(Cache(home.cache / "mfaenv").session_path("default"))
     path.chmod(mode)
-    run = mfaenv("sh-on", "--shell", "bash")
+    run = mfaenv.mfa()
     assert run.stdout == "" and run.status == 1
     assert f"{path} is open to other users (mode {mode:04o})" in run.stderr
     assert run.stderr.count("\n") == 1
@@ -117,9 +114,9 @@ def test_a_cache_file_of_another_user_is_not_used(mfaenv: Mfa, home: Home) -> No
             pytest.fail("CI runs as root, which this test needs to give a file away")
         pytest.skip("needs root to give a file to another user")
     _cached_session(home, minutes_left=60)
-    path = Cache(home.cache / "mfaenv").session_path("default")
+    path = Path(Cache(home.cache / "mfaenv").session_path("default"))
     os.chown(path, 65534, 65534)
-    run = mfaenv("sh-on", "--shell", "bash")
+    run = mfaenv.mfa()
     assert run.stdout == "" and run.status == 1
     assert run.stderr == (
         f"mfaenv: {path} belongs to another user; not using it: run `mfa CODE` for a new session\n"
@@ -128,11 +125,11 @@ def test_a_cache_file_of_another_user_is_not_used(mfaenv: Mfa, home: Home) -> No
 
 def test_a_symlinked_cache_file_is_not_followed(mfaenv: Mfa, home: Home, tmp_path: Path) -> None:
     _cached_session(home, minutes_left=60)
-    path = Cache(home.cache / "mfaenv").session_path("default")
+    path = Path(Cache(home.cache / "mfaenv").session_path("default"))
     target = tmp_path / "elsewhere.json"
     path.rename(target)
     path.symlink_to(target)
-    run = mfaenv("sh-on", "--shell", "bash")
+    run = mfaenv.mfa()
     assert run.stdout == "" and run.status == 1
     assert f"{path} is a symbolic link" in run.stderr
 
@@ -143,11 +140,11 @@ def test_a_session_made_from_another_key_than_the_environments_is_not_reused(
     _cached_session(home, minutes_left=60, source=fingerprint("AKIAOLDKEY"))
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIANEWKEY")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "new")
-    run = mfaenv("sh-on", "--shell", "bash")
+    run = mfaenv.mfa()
     assert run.stdout == "" and run.status == 1
     assert "was made from another access key" in run.stderr
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAOLDKEY")
-    assert mfaenv("sh-on", "--shell", "bash").status == 0
+    assert mfaenv.mfa().status == 0
 
 
 def test_a_loose_cache_directory_is_tightened_on_write(
@@ -157,5 +154,5 @@ def test_a_loose_cache_directory_is_tightened_on_write(
     root.mkdir(parents=True)
     root.chmod(0o755)
     fake_aws.answers["GetSessionToken"] = session_token_reply()
-    assert mfaenv("sh-on", "--shell", "bash", "123456", "--serial", SERIAL).status == 0
+    assert mfaenv.mfa("123456", "--serial", SERIAL).status == 0
     assert _mode(root) == 0o700

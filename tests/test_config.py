@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
-from conftest import Home, Run
+from conftest import Home, Mfa
 from fakeaws import SERIAL, FakeAws
-
-Mfa = Callable[..., Run]
 
 
 @pytest.mark.parametrize(
@@ -40,7 +36,7 @@ def test_a_config_mistake_names_the_file_and_changes_nothing(
     path.parent.mkdir(parents=True)
     path.write_text(text)
     before = home.files()
-    run = mfaenv("sh-on", "--shell", "bash", "123456", "--serial", SERIAL)
+    run = mfaenv.mfa("123456", "--serial", SERIAL)
     assert run.stdout == "" and run.status == 1
     assert run.stderr.startswith(f"mfaenv: {path}: ")
     assert message in run.stderr

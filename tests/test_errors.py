@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
-from conftest import Home, Run, write_profile
+from conftest import Home, Mfa, refused, write_profile
 from fakeaws import (
     SERIAL,
     USER_ARN,
@@ -15,14 +13,6 @@ from fakeaws import (
     identity_reply,
     session_token_reply,
 )
-
-Mfa = Callable[..., Run]
-
-
-def refused(run: Run, message: str, status: int = 1) -> None:
-    assert run.stdout == ""
-    assert run.stderr == f"mfaenv: {message}\n"
-    assert run.status == status
 
 
 @pytest.fixture
@@ -38,7 +28,7 @@ def test_a_wrong_code_says_wrong_or_already_used(
         "MultiFactorAuthentication failed with invalid MFA one time pass code. ",
         403,
     )
-    run = mfaenv("sh-on", "--shell", "bash", "123456", "--serial", SERIAL)
+    run = mfaenv.mfa("123456", "--serial", SERIAL)
     refused(
         run,
         f"AWS rejected the code for {SERIAL}: it is wrong, or it was already used "
@@ -51,8 +41,8 @@ def test_a_code_already_accepted_is_refused_without_asking_aws(
     mfaenv: Mfa, fake_aws: FakeAws
 ) -> None:
     fake_aws.answers["GetSessionToken"] = session_token_reply()
-    assert mfaenv("sh-on", "--shell", "bash", "123456", "--serial", SERIAL).status == 0
-    run = mfaenv("sh-on", "--shell", "bash", "123456", "--serial", SERIAL)
+    assert mfaenv.mfa("123456", "--serial", SERIAL).status == 0
+    run = mfaenv.mfa("123456", "--serial", SERIAL)
     refused(run, "that code was already used; each code works once: wait for the next one")
     assert fake_aws.actions() == ["GetSessionToken"]
 
@@ -61,7 +51,7 @@ def test_throttling_says_to_wait(
     mfaenv: Mfa, fake_aws: FakeAws, home: Home, before: dict[str, tuple[int, bytes]]
 ) -> None:
     fake_aws.answers["GetSessionToken"] = lambda r: error("Throttling", "Rate exceeded")
-    run = mfaenv("sh-on", "--shell", "fish", "123456", "--serial", SERIAL)
+    run = mfaenv.mfa("123456", "--serial", SERIAL, as_shell="fish")
     refused(run, "AWS is throttling these requests; wait a minute and try again")
     assert home.files() == before
 
@@ -70,7 +60,7 @@ def test_a_silent_sts_is_given_up_on_with_one_line(
     mfaenv: Mfa, fake_aws: FakeAws, home: Home, before: dict[str, tuple[int, bytes]]
 ) -> None:
     fake_aws.stall = True
-    run = mfaenv("sh-on", "--shell", "zsh", "123456", "--serial", SERIAL)
+    run = mfaenv.mfa("123456", "--serial", SERIAL, as_shell="zsh")
     refused(run, f"{fake_aws.url} did not answer in time; check your network or try again")
     assert fake_aws.actions() == ["GetSessionToken"], "no retries"
     assert home.files() == before
@@ -82,7 +72,7 @@ def test_an_unreachable_sts_is_named(
     write_profile(home, "default", "AKIAFAKELONGLIVED001", "secret")
     before = home.files()
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
-    run = mfaenv("sh-on", "--shell", "bash", "123456", "--serial", SERIAL)
+    run = mfaenv.mfa("123456", "--serial", SERIAL)
     refused(
         run,
         "cannot reach http://127.0.0.1:9; check your network, proxy or AWS_ENDPOINT_URL settings",
@@ -93,7 +83,7 @@ def test_an_unreachable_sts_is_named(
 def test_no_credentials_anywhere(
     mfaenv: Mfa, home: Home, before: dict[str, tuple[int, bytes]]
 ) -> None:
-    run = mfaenv("sh-on", "--shell", "bash", "123456")
+    run = mfaenv.mfa("123456")
     refused(
         run,
         "no AWS access key found for profile 'default' (looked at AWS_ACCESS_KEY_ID, "
@@ -108,7 +98,7 @@ def test_temporary_credentials_in_a_profile_are_refused(
     with home.aws_credentials.open("a") as out:
         out.write("[temp]\naws_access_key_id = ASIATEMP\naws_secret_access_key = s\n")
         out.write("aws_session_token = t\n")
-    run = mfaenv("sh-on", "--shell", "bash", "123456", "--profile", "temp", "--serial", SERIAL)
+    run = mfaenv.mfa("123456", "--profile", "temp", "--serial", SERIAL)
     refused(
         run,
         "the AWS credentials of profile 'temp' are temporary (they carry a session token); "
@@ -123,12 +113,12 @@ def test_session_credentials_refused_by_aws_say_to_end_the_session(
     fake_aws.answers["GetSessionToken"] = lambda r: error(
         "AccessDenied", "Cannot call GetSessionToken with session credentials", 403
     )
-    run = mfaenv("sh-on", "--shell", "bash", "123456", "--serial", SERIAL)
+    run = mfaenv.mfa("123456", "--serial", SERIAL)
     refused(run, "these are session credentials, not long-lived keys; run `mfa off` first")
 
 
 def test_an_unknown_profile_is_named(mfaenv: Mfa, fake_aws: FakeAws) -> None:
-    run = mfaenv("sh-on", "--shell", "bash", "123456", "--profile", "nope")
+    run = mfaenv.mfa("123456", "--profile", "nope")
     refused(run, "profile 'nope' is not in your AWS config files")
 
 
@@ -136,7 +126,7 @@ def test_an_unknown_access_key_is_explained(mfaenv: Mfa, fake_aws: FakeAws) -> N
     fake_aws.answers["GetSessionToken"] = lambda r: error(
         "InvalidClientTokenId", "The security token included in the request is invalid.", 403
     )
-    run = mfaenv("sh-on", "--shell", "bash", "123456", "--serial", SERIAL)
+    run = mfaenv.mfa("123456", "--serial", SERIAL)
     refused(run, "AWS does not know this access key (deleted, deactivated or mistyped?)")
 
 
@@ -145,10 +135,10 @@ def test_no_mfa_device(
 ) -> None:
     fake_aws.answers["GetCallerIdentity"] = identity_reply()
     fake_aws.answers["ListMFADevices"] = devices_reply()
-    run = mfaenv("sh-on", "--shell", "bash", "123456")
+    run = mfaenv.mfa("123456")
     refused(
         run,
-        f"{USER_ARN} has no MFA device that gives codes; enrol a virtual MFA device, "
+        f"{USER_ARN} has no MFA device that gives codes; enroll a virtual MFA device, "
         "or name one with --serial ARN",
     )
     assert home.files() == before
@@ -157,7 +147,7 @@ def test_no_mfa_device(
 def test_listing_devices_denied_says_how_to_name_the_device(mfaenv: Mfa, fake_aws: FakeAws) -> None:
     fake_aws.answers["GetCallerIdentity"] = identity_reply()
     fake_aws.answers["ListMFADevices"] = lambda r: error("AccessDenied", "not authorized", 403)
-    run = mfaenv("sh-on", "--shell", "bash", "123456")
+    run = mfaenv.mfa("123456")
     refused(
         run,
         "not allowed to list your MFA devices (iam:ListMFADevices); name the device with "
@@ -169,7 +159,7 @@ def test_several_totp_devices_are_listed_and_none_is_picked(mfaenv: Mfa, fake_aw
     other = SERIAL + "-phone"
     fake_aws.answers["GetCallerIdentity"] = identity_reply()
     fake_aws.answers["ListMFADevices"] = devices_reply(SERIAL, other)
-    run = mfaenv("sh-on", "--shell", "bash", "123456")
+    run = mfaenv.mfa("123456")
     refused(
         run,
         f"{USER_ARN} has 2 MFA devices ({SERIAL}, {other}); choose one with --serial ARN, "
@@ -182,7 +172,7 @@ def test_several_totp_devices_are_listed_and_none_is_picked(mfaenv: Mfa, fake_aw
 def test_a_duration_outside_the_limits_is_refused_before_any_aws_call(
     mfaenv: Mfa, fake_aws: FakeAws, duration: str
 ) -> None:
-    run = mfaenv("sh-on", "--shell", "bash", "123456", "--duration", duration, "--serial", SERIAL)
+    run = mfaenv.mfa("123456", "--duration", duration, "--serial", SERIAL)
     assert run.status == 1 and run.stdout == ""
     assert run.stderr.startswith("mfaenv: ") and run.stderr.count("\n") == 1
     assert fake_aws.requests == []
@@ -190,7 +180,7 @@ def test_a_duration_outside_the_limits_is_refused_before_any_aws_call(
 
 def test_a_code_typed_wrong_is_refused_before_any_aws_call(mfaenv: Mfa, fake_aws: FakeAws) -> None:
     for code in ("12345", "1234567", "12345a", "١٢٣٤٥٦"):
-        run = mfaenv("sh-on", "--shell", "bash", code, "--serial", SERIAL)
+        run = mfaenv.mfa(code, "--serial", SERIAL)
         assert run.stdout == "" and run.status == 2
         assert run.stderr in (
             "mfaenv: an MFA code is exactly 6 digits\n",
@@ -200,12 +190,12 @@ def test_a_code_typed_wrong_is_refused_before_any_aws_call(mfaenv: Mfa, fake_aws
 
 
 def test_a_usage_error_is_one_line(mfaenv: Mfa) -> None:
-    run = mfaenv("sh-on", "--shell", "bash", "--bogus")
+    run = mfaenv.mfa("--bogus")
     refused(run, "unrecognized arguments: --bogus (see `mfa help`)", status=2)
 
 
 def test_help_of_an_evaluated_command_goes_to_stderr(mfaenv: Mfa) -> None:
-    run = mfaenv("sh-on", "--shell", "bash", "--help")
+    run = mfaenv.mfa("--profile", "dev", "--help")
     assert run.status == 0
     assert run.stdout == ""
     assert "usage: mfa" in run.stderr

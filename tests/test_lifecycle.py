@@ -1,4 +1,4 @@
-"""The MFA lifecycle: enrol a device, rotate the key, print the enforcing policy."""
+"""The MFA lifecycle: enroll a device, rotate the key, print the enforcing policy."""
 
 from __future__ import annotations
 
@@ -8,14 +8,22 @@ import re
 import stat
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pyotp
 import pytest
-from conftest import Home, PassStore, Run, oathtool, write_config, write_profile
+from conftest import (
+    SECRET,
+    Home,
+    Mfa,
+    PassStore,
+    oathtool,
+    prompting_env,
+    write_config,
+    write_profile,
+)
 from fakeaws import (
     SERIAL,
     FakeAws,
@@ -30,9 +38,6 @@ from terminal import Terminal
 
 from mfaenv import config as config_file
 from mfaenv.sandbox import MotoServer
-
-Mfa = Callable[..., Run]
-SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 
 def iam(moto_server: MotoServer, key: str = "admin", secret: str = "admin") -> Any:
@@ -81,7 +86,7 @@ def test_enroll_with_a_file_stores_the_secret_enables_the_device_and_mfa_then_wo
     assert str(settings.totp) == f"file:{secret_file}"
     assert f"enrolled {serial}" in run.stderr
     # The next `mfa` takes its code from that file, and not the one spent on enabling.
-    again = mfaenv("sh-on", "--shell", "bash", "--profile", "bob")
+    again = mfaenv.mfa("--profile", "bob")
     assert again.status == 0, again.stderr
     assert f"export MFAENV_SERIAL='{serial}'" in again.stdout
 
@@ -106,7 +111,7 @@ def test_enroll_into_pass_stores_an_otpauth_uri_pass_otp_reads(
 def test_enroll_on_a_terminal_shows_the_qr_code_and_asks_for_two_codes(
     bob: dict[str, str], moto_server: MotoServer, home: Home
 ) -> None:
-    env = {k: v for k, v in os.environ.items() if k != "MFAENV_NO_PROMPT"}
+    env = prompting_env()
     terminal = Terminal(
         [sys.executable, "-m", "mfaenv", "enroll", "--profile", "bob"], dict(env, TERM="dumb")
     )
@@ -144,7 +149,7 @@ def test_a_failed_enable_deletes_the_new_device_and_writes_nothing(
 ) -> None:
     fake_aws = enable_fails
     before = home.files()
-    env = {k: v for k, v in os.environ.items() if k != "MFAENV_NO_PROMPT"}
+    env = prompting_env()
     terminal = Terminal([sys.executable, "-m", "mfaenv", "enroll"], dict(env, TERM="dumb"))
     try:
         terminal.read_until(r"first code for \S+: ")
@@ -185,7 +190,7 @@ def test_enroll_refuses_a_user_who_has_a_device_unless_forced(
     assert (run.status, run.stdout) == (1, "")
     assert run.stderr == (
         "mfaenv: arn:aws:iam::111122223333:user/ops/alice already has an MFA device that gives "
-        f"codes ({SERIAL}); add --force to enrol another\n"
+        f"codes ({SERIAL}); add --force to enroll another\n"
     )
     assert "CreateVirtualMFADevice" not in fake_aws.actions()
 
@@ -259,9 +264,20 @@ def test_rotate_key_rewrites_only_its_two_values_and_deletes_the_old_key(
     (new_key,) = [k["AccessKeyId"] for k in keys]
     assert new_key != bob["key"]
     text = home.aws_credentials.read_text()
-    new_secret = re.search(r"aws_secret_access_key=   (\S+)", text)
+    new_secret = re.search(
+        r"\[bob\]\n.*\naws_access_key_id = \S+\naws_secret_access_key = (\S+)", text
+    )
     assert new_secret is not None
-    assert text == CREDENTIALS.format(key=new_key, secret=new_secret.group(1))
+    # Only bob's two values are written anew (as `name = value`); every other byte stays.
+    expected = CREDENTIALS.format(key=new_key, secret=new_secret.group(1))
+    expected = expected.replace(
+        f"aws_access_key_id   =   {new_key}", f"aws_access_key_id = {new_key}"
+    )
+    expected = expected.replace(
+        f"aws_secret_access_key=   {new_secret.group(1)}",
+        f"aws_secret_access_key = {new_secret.group(1)}",
+    )
+    assert text == expected
     assert stat.S_IMODE(home.aws_credentials.stat().st_mode) == 0o600
     assert f"new key {new_key} works; old key {bob['key']} deleted" in run.stderr
     assert new_secret.group(1) not in run.stderr + run.stdout
@@ -345,7 +361,7 @@ def test_rotating_a_key_from_the_environment_shows_it_once_and_deletes_after_con
     give_bob_a_device(moto_server, home, tmp_path)
     client: Any = iam(moto_server)
     home.aws_credentials.unlink()
-    env = {k: v for k, v in os.environ.items() if k != "MFAENV_NO_PROMPT"}
+    env = prompting_env()
     env.update(AWS_ACCESS_KEY_ID=bob["key"], AWS_SECRET_ACCESS_KEY=bob["secret"], TERM="dumb")
     terminal = Terminal([sys.executable, "-m", "mfaenv", "rotate-key"], env)
     try:
@@ -390,7 +406,7 @@ def test_the_strict_policy_denies_all_but_getting_a_session_without_mfa(mfaenv: 
     assert all(re.fullmatch(r"[A-Za-z0-9]+", sid) for sid in statements)
 
 
-def test_the_self_service_policy_also_allows_enrolment_before_mfa(mfaenv: Mfa) -> None:
+def test_the_self_service_policy_also_allows_enrollment_before_mfa(mfaenv: Mfa) -> None:
     statements = _statements(mfaenv, "--style", "self-service")
     exempt = statements["DenyEverythingElseWithoutMfa"]["NotAction"]
     for action in (
@@ -416,7 +432,7 @@ def test_max_age_adds_a_deny_on_old_mfa(mfaenv: Mfa) -> None:
     ("store", "message"),
     [
         ("command:ykman oath", "--store takes pass:ENTRY or file:PATH"),
-        ("file:{existing}", "{existing} exists; enrol stores a new secret only in a new file"),
+        ("file:{existing}", "{existing} exists; enroll stores a new secret only in a new file"),
     ],
 )
 def test_enroll_refuses_a_store_it_cannot_use_before_any_aws_call(

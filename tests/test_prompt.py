@@ -21,7 +21,7 @@ NOW_MARGIN = 30  # seconds kept clear of a minute boundary, so the text cannot t
 def _segment_in(shell: str, env: dict[str, str], tmp_path: Path) -> str:
     out = tmp_path / "segment"
     if shell == "fish":
-        script = f"{init_command(shell)}; mfaenv_segment > {out}"
+        script = f"{init_command(shell)}; mfa_prompt > {out}"
     else:
         script = f'{init_command(shell)}; __mfaenv_prompt_hook; printf %s "$MFAENV_SEGMENT" > {out}'
     result = run_shell(shell, script, env)
@@ -84,7 +84,7 @@ def test_a_tampered_expiry_is_not_evaluated(shell: str, tmp_path: Path) -> None:
 def _processes_started(shell: str, renders: int, env: dict[str, str], tmp_path: Path) -> int:
     """How many processes the shell starts in all: init plus ``renders`` prompt hooks."""
     strace = need("strace")
-    call = "mfaenv_segment >/dev/null" if shell == "fish" else "__mfaenv_prompt_hook"
+    call = "mfa_prompt >/dev/null" if shell == "fish" else "__mfaenv_prompt_hook"
     script = init_command(shell) + "\n" + f"{call}\n" * renders
     log = tmp_path / f"strace-{shell}-{renders}"
     flags = {"bash": ["--norc"], "zsh": ["-f"], "fish": ["--no-config"]}[shell]
@@ -160,9 +160,7 @@ def _interactive(shell: str, tmp_path: Path) -> Terminal:
         env["ZDOTDIR"] = str(tmp_path)
         argv = [need("zsh"), "-i"]
     else:
-        setup = (
-            init_command("fish") + "; function fish_prompt; printf '[%s]$ ' (mfaenv_segment); end"
-        )
+        setup = init_command("fish") + "; function fish_prompt; printf '[%s]$ ' (mfa_prompt); end"
         argv = [need("fish"), "--no-config", "-i", "-C", setup]
     return Terminal(argv, env)
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from conftest import _read_env, run_shell
 
-from mfaenv.shells import Change, get_shell
+from mfaenv.env import Change
+from mfaenv.shells import get_shell
 
 HOSTILE = {
     "T_SINGLE": "it's",

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import Home, Run, transcript, write_config
+from conftest import Home, Mfa, refused, transcript, write_config
 from fakeaws import (
     ROLE_KEY,
     SERIAL,
@@ -25,7 +24,6 @@ from fakeaws import (
 from mfaenv.prompt import segment
 from mfaenv.sandbox import DemoUser
 
-Mfa = Callable[..., Run]
 ADMIN = "arn:aws:iam::210987654321:role/Admin"
 VIEWER = "arn:aws:iam::210987654321:role/Viewer"
 LONG_LIVED = "AKIAFAKELONGLIVED001"
@@ -80,9 +78,9 @@ def test_role_profiles_in_each_shell_switch_without_off_and_off_returns_to_the_k
 def test_chain_mode_spends_one_code_for_many_role_sessions(
     mfaenv: Mfa, fake_roles: FakeAws
 ) -> None:
-    first = mfaenv("sh-on", "--shell", "bash", "123456", "--profile", "admin")
+    first = mfaenv.mfa("123456", "--profile", "admin")
     assert first.status == 0, first.stderr
-    second = mfaenv("sh-on", "--shell", "bash", "--profile", "viewer")
+    second = mfaenv.mfa("--profile", "viewer")
     assert second.status == 0, second.stderr
     sent = [(r.action, r.access_key_id) for r in fake_roles.requests]
     assert sent == [
@@ -106,7 +104,7 @@ def test_direct_mode_assumes_with_the_long_lived_key_and_a_code(
 ) -> None:
     add_role_profile(home, "ops", ADMIN, duration_seconds="7200", external_id="xyz")
     write_config(home, '[profiles.ops]\nrole_mode = "direct"\n')
-    run = mfaenv("sh-on", "--shell", "fish", "654321", "--profile", "ops")
+    run = mfaenv.mfa("654321", "--profile", "ops", as_shell="fish")
     assert run.status == 0, run.stderr
     (assume,) = [r for r in fake_roles.requests if r.action == "AssumeRole"]
     assert "GetSessionToken" not in fake_roles.actions()
@@ -120,13 +118,13 @@ def test_an_ad_hoc_role_is_assumed_and_cached_beside_the_profile(
     mfaenv: Mfa, fake_roles: FakeAws
 ) -> None:
     arn = "arn:aws:iam::333344445555:role/Deploy"
-    run = mfaenv("sh-on", "--shell", "bash", "123456", "--role", arn)
+    run = mfaenv.mfa("123456", "--role", arn)
     assert run.status == 0, run.stderr
     assert "export MFAENV_ROLE='Deploy@333344445555'" in run.stdout
     assert "export MFAENV_PROFILE='default'" in run.stdout
-    again = mfaenv("sh-on", "--shell", "bash", "--role", arn)
+    again = mfaenv.mfa("--role", arn)
     assert again.status == 0 and fake_roles.actions().count("AssumeRole") == 1, "reused"
-    plain = mfaenv("sh-on", "--shell", "bash")
+    plain = mfaenv.mfa()
     assert "unset MFAENV_ROLE\n" in plain.stdout, "the profile's own MFA session, no role"
 
 
@@ -134,21 +132,17 @@ def test_a_role_profiles_duration_seconds_is_kept_to_an_hour_when_chained(
     mfaenv: Mfa, fake_roles: FakeAws, home: Home
 ) -> None:
     add_role_profile(home, "long", ADMIN, duration_seconds="14400")
-    run = mfaenv("sh-on", "--shell", "bash", "123456", "--profile", "long")
+    run = mfaenv.mfa("123456", "--profile", "long")
     assert run.status == 0
     assert "a role assumed from an MFA session lasts at most 1h: using 1h" in run.stderr
     assert fake_roles.requests[-1].params["DurationSeconds"] == "3600"
-
-
-def refused(run: Run, message: str) -> None:
-    assert (run.status, run.stdout, run.stderr) == (1, "", f"mfaenv: {message}\n")
 
 
 def test_a_chained_duration_above_an_hour_is_refused_before_any_call(
     mfaenv: Mfa, fake_roles: FakeAws, home: Home
 ) -> None:
     before = home.files()
-    run = mfaenv("sh-on", "--shell", "bash", "123456", "--profile", "admin", "--duration", "2h")
+    run = mfaenv.mfa("123456", "--profile", "admin", "--duration", "2h")
     refused(
         run,
         "a role assumed from an MFA session lasts at most 1h (an AWS limit), not 2h; ask for "
@@ -167,7 +161,7 @@ def test_a_role_that_does_not_exist_or_denies_is_one_line_and_nothing_is_exporte
         "sts:AssumeRole on resource: " + r.params["RoleArn"],
         403,
     )
-    run = mfaenv("sh-on", "--shell", "bash", "123456", "--profile", "admin")
+    run = mfaenv.mfa("123456", "--profile", "admin")
     refused(
         run,
         f"AWS refused AssumeRole of {ADMIN}: the role does not exist, or its trust policy "
@@ -195,7 +189,7 @@ def test_a_duration_above_the_roles_maximum_says_the_maximum(
         "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
     )
     fake_roles.answers["GetRole"] = get_role  # type: ignore[assignment]
-    run = mfaenv("sh-on", "--shell", "bash", "123456", "--profile", "admin", "--duration", "8h")
+    run = mfaenv.mfa("123456", "--profile", "admin", "--duration", "8h")
     refused(run, message)
 
 
@@ -204,7 +198,7 @@ def test_direct_mode_without_a_way_to_find_the_device_says_how_to_name_it(
 ) -> None:
     write_config(home, '[profiles.admin]\nrole_mode = "direct"\n')
     fake_roles.answers["ListMFADevices"] = lambda r: error("AccessDenied", "denied", 403)
-    run = mfaenv("sh-on", "--shell", "bash", "123456", "--profile", "admin")
+    run = mfaenv.mfa("123456", "--profile", "admin")
     refused(
         run,
         "not allowed to list your MFA devices (iam:ListMFADevices); name the device with "
@@ -218,7 +212,7 @@ def test_a_role_profile_without_source_profile_is_refused(
 ) -> None:
     with home.aws_config.open("a") as out:
         out.write(f"[profile ec2]\nrole_arn = {ADMIN}\ncredential_source = Ec2InstanceMetadata\n")
-    run = mfaenv("sh-on", "--shell", "bash", "123456", "--profile", "ec2")
+    run = mfaenv.mfa("123456", "--profile", "ec2")
     refused(
         run,
         f"profile 'ec2' assumes {ADMIN} but names no source_profile; mfa assumes roles from a "
@@ -226,17 +220,11 @@ def test_a_role_profile_without_source_profile_is_refused(
     )
 
 
-def test_status_shows_the_role(
-    mfaenv: Mfa, fake_roles: FakeAws, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    run = mfaenv("sh-on", "--shell", "bash", "123456", "--profile", "admin")
-    for line in run.stdout.splitlines():
-        if line.startswith("export "):
-            name, _, value = line[len("export ") :].partition("=")
-            monkeypatch.setenv(name, value.strip("'"))
-    status = mfaenv("status")
-    assert f"role     {ADMIN} (Admin@210987654321)" in status.stdout
-    assert os.environ["MFAENV_ROLE"] == "Admin@210987654321"
+def test_status_shows_the_role(fake_roles: FakeAws, tmp_path: Path) -> None:
+    t = transcript("bash", ["mfa 123456 --profile admin", "mfa status"], tmp_path)
+    assert [step.status for step in t.steps] == [0, 0, 0], t.stderr
+    assert f"\nrole     {ADMIN} (Admin@210987654321)\n" in t.stdout
+    assert t[1].env["MFAENV_ROLE"] == "Admin@210987654321"
 
 
 def test_a_wrong_code_in_direct_mode_says_wrong_or_already_used(
@@ -248,7 +236,7 @@ def test_a_wrong_code_in_direct_mode_says_wrong_or_already_used(
         "MultiFactorAuthentication failed with invalid MFA one time pass code. ",
         403,
     )
-    run = mfaenv("sh-on", "--shell", "bash", "123456", "--profile", "admin")
+    run = mfaenv.mfa("123456", "--profile", "admin")
     refused(
         run,
         f"AWS rejected the code for {SERIAL}: it is wrong, or it was already used "

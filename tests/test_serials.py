@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import Home, Run, transcript, write_profile
+from conftest import Home, Mfa, transcript, write_profile
 from fakeaws import SERIAL, FakeAws, devices_reply, identity_reply, session_token_reply
 
 from mfaenv.sandbox import DemoUser, MotoServer
-
-Mfa = Callable[..., Run]
 
 
 def test_discovery_finds_a_user_with_an_iam_path_and_caches_the_serial(
@@ -47,7 +44,7 @@ def test_fido_keys_are_skipped(mfaenv: Mfa, fake_aws: FakeAws) -> None:
         "arn:aws:iam::111122223333:u2f/user/alice/key-1", SERIAL
     )
     fake_aws.answers["GetSessionToken"] = session_token_reply()
-    run = mfaenv("sh-on", "--shell", "bash", "123456")
+    run = mfaenv.mfa("123456")
     assert run.status == 0, run.stderr
     assert fake_aws.requests[-1].params["SerialNumber"] == SERIAL
     assert fake_aws.requests[1].params["UserName"] == "alice"
@@ -60,7 +57,7 @@ def test_root_lists_devices_without_a_user_name_and_gets_one_hour(
     fake_aws.answers["GetCallerIdentity"] = identity_reply(arn="arn:aws:iam::111122223333:root")
     fake_aws.answers["ListMFADevices"] = devices_reply(root_serial)
     fake_aws.answers["GetSessionToken"] = session_token_reply()
-    run = mfaenv("sh-on", "--shell", "bash", "123456")
+    run = mfaenv.mfa("123456")
     assert run.status == 0, run.stderr
     assert "UserName" not in fake_aws.requests[1].params
     assert fake_aws.requests[2].params["DurationSeconds"] == "3600"
@@ -69,7 +66,7 @@ def test_root_lists_devices_without_a_user_name_and_gets_one_hour(
 def test_root_asking_for_more_than_an_hour_is_refused(mfaenv: Mfa, fake_aws: FakeAws) -> None:
     fake_aws.answers["GetCallerIdentity"] = identity_reply(arn="arn:aws:iam::111122223333:root")
     fake_aws.answers["ListMFADevices"] = devices_reply(SERIAL)
-    run = mfaenv("sh-on", "--shell", "bash", "123456", "--duration", "2h")
+    run = mfaenv.mfa("123456", "--duration", "2h")
     assert (
         run.stderr
         == "mfaenv: duration 2h is outside what AWS allows for the root user: 15m to 1h\n"
@@ -90,8 +87,8 @@ def test_the_serial_comes_from_the_flag_then_aws_config_then_mfaenv_config(
     write_profile(home, "ops2", "AKIAOPS2", "s", mfa_serial="arn:aws:iam::1:mfa/from-aws")
     config.write_text(config.read_text() + '[profiles.ops2]\nserial = "arn:aws:iam::1:mfa/loser"\n')
 
-    assert mfaenv("sh-on", "--shell", "bash", "111111", "--profile", "ops").status == 0
-    assert mfaenv("sh-on", "--shell", "bash", "222222", "--profile", "ops2").status == 0
+    assert mfaenv.mfa("111111", "--profile", "ops").status == 0
+    assert mfaenv.mfa("222222", "--profile", "ops2").status == 0
     assert (
         mfaenv(
             "sh-on",
@@ -118,7 +115,7 @@ def test_the_config_default_duration_applies(mfaenv: Mfa, fake_aws: FakeAws, hom
     config = home.config / "mfaenv" / "config.toml"
     config.parent.mkdir(parents=True)
     config.write_text('duration = "1h30m"\n')
-    assert mfaenv("sh-on", "--shell", "bash", "123456", "--serial", SERIAL).status == 0
+    assert mfaenv.mfa("123456", "--serial", SERIAL).status == 0
     assert fake_aws.requests[0].params["DurationSeconds"] == "5400"
 
 
@@ -128,21 +125,6 @@ def test_a_sts_specific_endpoint_wins_over_the_general_one(
     fake_aws.answers["GetSessionToken"] = session_token_reply()
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
     monkeypatch.setenv("AWS_ENDPOINT_URL_STS", fake_aws.url)
-    run = mfaenv("sh-on", "--shell", "bash", "123456", "--serial", SERIAL)
+    run = mfaenv.mfa("123456", "--serial", SERIAL)
     assert run.status == 0, run.stderr
     assert fake_aws.actions() == ["GetSessionToken"]
-
-
-def test_the_region_decides_the_partition_of_the_endpoints(home: Home) -> None:
-    from mfaenv.sts import Aws
-
-    for region, suffix in [
-        ("cn-north-1", ".amazonaws.com.cn"),
-        ("us-gov-west-1", ".amazonaws.com"),
-    ]:
-        write_profile(home, region, "AKIAX", "s", region=region)
-        aws = Aws(region, explicit_profile=True, environ={})
-        sts_url = aws._client("sts").meta.endpoint_url
-        iam_url = aws._client("iam").meta.endpoint_url
-        assert sts_url.endswith(suffix) and region in sts_url
-        assert iam_url.endswith(suffix)

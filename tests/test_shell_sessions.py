@@ -6,7 +6,7 @@ import os
 import re
 from pathlib import Path
 
-from conftest import Home, transcript, write_profile
+from conftest import Home, init_command, run_shell, transcript, write_profile
 from fakeaws import FakeAws, session_token_reply
 
 from mfaenv.sandbox import DemoUser
@@ -178,3 +178,36 @@ def test_hostile_session_credentials_are_exported_byte_exact(
     assert t[2].env["AWS_SECRET_ACCESS_KEY"] == secret
     assert t[2].env["AWS_SESSION_TOKEN"] == token
     assert not (tmp_path / "pwned").exists()
+
+
+SET_ALL_EXPORT = {"bash": "set -a", "zsh": "setopt ALL_EXPORT", "fish": "true"}
+
+
+def test_the_stash_stays_unexported_under_set_a_and_all_export(
+    shell: str, demo: DemoUser, tmp_path: Path
+) -> None:
+    env = dict(os.environ, AWS_ACCESS_KEY_ID=demo.access_key_id)
+    env["AWS_SECRET_ACCESS_KEY"] = demo.secret_access_key
+    t = transcript(
+        shell, [SET_ALL_EXPORT[shell], "mfa 123456", "mfa 654321", "mfa off"], tmp_path, env
+    )
+    assert [step.status for step in t.steps] == [0, 0, 0, 0, 0], t.stderr
+    for step in (t[2], t[3]):
+        assert step.stash
+        assert "__mfaenv_stash" not in step.env
+        assert demo.secret_access_key not in "".join(step.env.values()), "no child sees the key"
+    assert t[4].env == t.before
+
+
+def test_an_alias_named_mfa_does_not_break_the_integration(shell: str, tmp_path: Path) -> None:
+    alias = {
+        "bash": "shopt -s expand_aliases; alias mfa='echo the old alias'",
+        "zsh": "alias mfa='echo the old alias'",
+        "fish": "alias mfa='echo the old alias'",
+    }[shell]
+    separator = "; " if shell == "fish" else "\n"
+    script = separator.join([alias, init_command(shell), "mfa status"])
+    result = run_shell(shell, script + "\n", dict(os.environ))
+    assert result.stdout == "no MFA session in this shell\n", result.stderr
+    assert result.returncode == 1
+    assert "the old alias" not in result.stdout + result.stderr

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import Run, transcript
+from conftest import Mfa, Run, transcript
 
 from mfaenv.sandbox import DemoUser
-
-Mfa = Callable[..., Run]
 
 
 def test_status_in_a_real_shell_shows_the_session(
@@ -50,4 +46,4 @@ def test_an_expired_session_says_expired(mfaenv: Mfa, monkeypatch: pytest.Monkey
 
 def test_status_without_a_session(mfaenv: Mfa) -> None:
     assert mfaenv("status", "--json") == Run(1, json.dumps({"active": False}, indent=2) + "\n", "")
-    assert os.environ.get("MFAENV_PROFILE") is None
+    assert mfaenv("status") == Run(1, "no MFA session in this shell\n", "")

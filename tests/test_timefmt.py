@@ -1,12 +1,10 @@
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-
 import pytest
 
 from mfaenv.errors import MfaEnvError
+from mfaenv.limits import CHAIN, DIRECT, MFA, check_duration, session_length
 from mfaenv.timefmt import (
-    check_duration,
     format_duration,
     format_remaining,
     from_rfc3339,
@@ -64,9 +62,50 @@ def test_durations_are_written_shortest_first() -> None:
 
 
 def test_rfc3339_is_utc_with_z_and_round_trips() -> None:
-    moment = datetime(2026, 11, 23, 21, 18, 4, 65108, tzinfo=timezone(timedelta(hours=2)))
-    text = to_rfc3339(moment)
-    assert text == "2026-11-23T19:18:04Z"
-    assert from_rfc3339(text) == moment.replace(microsecond=0)
-    with pytest.raises(ValueError, match="naive"):
-        to_rfc3339(datetime(2026, 1, 1))
+    epoch = 1795461484  # 2026-11-23T19:18:04Z
+    assert to_rfc3339(epoch) == "2026-11-23T19:18:04Z"
+    assert from_rfc3339("2026-11-23T19:18:04Z") == epoch
+    assert from_rfc3339("2026-11-23T21:18:04.065108+02:00") == epoch
+    for bad in ("2026-11-23T19:18:04", "yesterday", "9999999-01-01T00:00:00Z"):
+        with pytest.raises(ValueError):
+            from_rfc3339(bad)
+
+
+@pytest.mark.parametrize(
+    "text", ["\uff11\uff12h", "\u0663\u0660m", "\u00b2", "9" * 5000, "1h" * 100, "  "]
+)
+def test_durations_take_ascii_digits_of_a_sane_length_only(text: str) -> None:
+    with pytest.raises(MfaEnvError, match="cannot read duration"):
+        parse_duration(text)
+
+
+def test_an_mfa_session_takes_what_was_asked_else_the_config_else_twelve_hours() -> None:
+    assert session_length(MFA, profile="p") == (43200, None)
+    assert session_length(MFA, profile="p", root=True) == (3600, None)
+    assert session_length(MFA, profile="p", asked=7200, configured=3600) == (7200, None)
+    assert session_length(MFA, profile="p", configured=3600) == (3600, None)
+    with pytest.raises(MfaEnvError, match="outside what AWS allows for the root user"):
+        session_length(MFA, profile="p", asked=7200, root=True)
+
+
+def test_a_chained_role_lasts_an_hour_at_most() -> None:
+    assert session_length(CHAIN, profile="admin") == (3600, None)
+    assert session_length(CHAIN, profile="admin", asked=1800) == (1800, None)
+    duration, note = session_length(CHAIN, profile="admin", aws_setting=7200)
+    assert duration == 3600
+    assert note is not None and "duration_seconds of 'admin' is 2h" in note
+    with pytest.raises(MfaEnvError, match=r"lasts at most 1h .* not 2h"):
+        session_length(CHAIN, profile="admin", asked=7200)
+    with pytest.raises(MfaEnvError, match=r"lasts at most 1h .* not 2h"):
+        session_length(CHAIN, profile="admin", configured=7200)
+    with pytest.raises(MfaEnvError, match="15m to 1h"):
+        session_length(CHAIN, profile="admin", asked=600)
+
+
+def test_a_direct_role_takes_fifteen_minutes_to_twelve_hours() -> None:
+    assert session_length(DIRECT, profile="ops") == (3600, None)
+    assert session_length(DIRECT, profile="ops", aws_setting=7200) == (7200, None)
+    assert session_length(DIRECT, profile="ops", asked=43200) == (43200, None)
+    for seconds in (600, 43201):
+        with pytest.raises(MfaEnvError, match="AssumeRole takes 15m to 12h"):
+            session_length(DIRECT, profile="ops", asked=seconds)

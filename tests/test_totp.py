@@ -6,12 +6,22 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pyotp
 import pytest
-from conftest import Home, PassStore, Run, oathtool, transcript, write_config
+from conftest import (
+    SECRET,
+    FakeClock,
+    Home,
+    Mfa,
+    PassStore,
+    oathtool,
+    prompting_env,
+    refused,
+    transcript,
+    write_config,
+)
 from fakeaws import SERIAL, FakeAws, session_token_reply
 from terminal import Terminal
 
@@ -20,19 +30,12 @@ from mfaenv.cache import Cache
 from mfaenv.sandbox import DemoUser
 from mfaenv.totp import Source
 
-Mfa = Callable[..., Run]
-SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
-
 
 def secret_file(tmp_path: Path, content: str, mode: int = 0o600) -> Path:
     path = tmp_path / "aws.totp"
     path.write_text(content + "\n")
     path.chmod(mode)
     return path
-
-
-def refused(run: Run, message: str, status: int = 1) -> None:
-    assert (run.status, run.stdout, run.stderr) == (status, "", f"mfaenv: {message}\n")
 
 
 # --- codes as an independent implementation makes them --------------------------------
@@ -61,7 +64,7 @@ def test_a_secret_file_others_can_read_is_refused_with_the_chmod_to_run(
 ) -> None:
     path = secret_file(tmp_path, SECRET, mode)
     before = home.files()
-    run = mfaenv("sh-on", "--shell", "bash", "--serial", SERIAL, "--totp", f"file:{path}")
+    run = mfaenv.mfa("--serial", SERIAL, "--totp", f"file:{path}")
     refused(
         run,
         f"the TOTP secret file {path} is open to other users (mode {mode:04o}); "
@@ -78,7 +81,7 @@ def test_a_secret_file_that_holds_no_secret_is_refused_without_echoing_it(
     mfaenv: Mfa, fake_aws: FakeAws, tmp_path: Path, content: str
 ) -> None:
     path = secret_file(tmp_path, content)
-    run = mfaenv("sh-on", "--shell", "bash", "--serial", SERIAL, "--totp", f"file:{path}")
+    run = mfaenv.mfa("--serial", SERIAL, "--totp", f"file:{path}")
     refused(run, f"{path} holds neither a base32 secret nor an otpauth://totp/ URI")
     assert fake_aws.actions() == []
 
@@ -87,7 +90,7 @@ def test_an_eight_digit_uri_is_refused_since_aws_takes_six(
     mfaenv: Mfa, fake_aws: FakeAws, tmp_path: Path
 ) -> None:
     path = secret_file(tmp_path, f"otpauth://totp/x?secret={SECRET}&digits=8")
-    run = mfaenv("sh-on", "--shell", "bash", "--serial", SERIAL, "--totp", f"file:{path}")
+    run = mfaenv.mfa("--serial", SERIAL, "--totp", f"file:{path}")
     refused(run, f"{path} makes 8-digit codes; AWS takes 6 digits")
 
 
@@ -98,7 +101,7 @@ def test_the_file_source_sends_the_current_code_and_stores_neither_code_nor_secr
     path = secret_file(tmp_path, SECRET)
     write_config(home, f'[profiles.default]\ntotp = "file:{path}"\nserial = "{SERIAL}"\n')
     before = time.time()
-    run = mfaenv("sh-on", "--shell", "bash")
+    run = mfaenv.mfa()
     assert run.status == 0, run.stderr
     sent = fake_aws.requests[0].params["TokenCode"]
     assert sent in {oathtool(SECRET, before), oathtool(SECRET, time.time())}
@@ -108,22 +111,21 @@ def test_the_file_source_sends_the_current_code_and_stores_neither_code_nor_secr
 
 
 def test_a_source_that_would_repeat_the_accepted_code_waits_for_the_next_step(
-    mfaenv: Mfa, fake_aws: FakeAws, home: Home, tmp_path: Path
+    mfaenv: Mfa, clock: FakeClock, fake_aws: FakeAws, home: Home, tmp_path: Path
 ) -> None:
     fake_aws.answers["GetSessionToken"] = session_token_reply()
-    # A 5-second step keeps the wait short; AWS devices use 30.
-    path = secret_file(tmp_path, f"otpauth://totp/x?secret={SECRET}&period=5")
-    args = ("sh-on", "--shell", "bash", "--serial", SERIAL, "--totp", f"file:{path}")
-    while time.time() % 5 > 3:  # start early in a step, so both calls fall into it
-        time.sleep(0.2)
-    assert mfaenv(*args).status == 0
-    Cache(home.cache / "mfaenv").session_path("default").unlink()  # force a new session
-    second = mfaenv(*args)
+    path = secret_file(tmp_path, f"otpauth://totp/x?secret={SECRET}")
+    args = ("--serial", SERIAL, "--totp", f"file:{path}")
+    assert mfaenv.mfa(*args).status == 0
+    Path(Cache(home.cache / "mfaenv").session_path("default")).unlink()  # force a new session
+    second = mfaenv.mfa(*args)  # at the same moment: the source gives the spent code again
     assert second.status == 0, second.stderr
-    assert "that code was used already; waiting" in second.stderr
+    (waited,) = clock.slept
+    assert f"that code was used already; waiting {waited:.0f}s for the next code" in second.stderr
+    assert 0 < waited <= 30 and round(clock.now()) % 30 == 0, "to the start of the next step"
     first_code, second_code = (r.params["TokenCode"] for r in fake_aws.requests)
     assert first_code != second_code
-    assert second_code == pyotp.TOTP(SECRET, interval=5).now()
+    assert second_code == pyotp.TOTP(SECRET).at(clock.now()) == oathtool(SECRET, clock.now())
 
 
 # --- pass -------------------------------------------------------------------------------------
@@ -148,9 +150,7 @@ def test_pass_gives_the_code_oathtool_gives(
     fake_aws.answers["GetSessionToken"] = session_token_reply()
     pass_store.insert_otp("aws/dev", f"otpauth://totp/AWS:alice?secret={SECRET}")
     before = time.time()
-    assert (
-        mfaenv("sh-on", "--shell", "bash", "--serial", SERIAL, "--totp", "pass:aws/dev").status == 0
-    )
+    assert mfaenv.mfa("--serial", SERIAL, "--totp", "pass:aws/dev").status == 0
     assert fake_aws.requests[0].params["TokenCode"] in {
         oathtool(SECRET, before),
         oathtool(SECRET, time.time()),
@@ -218,7 +218,7 @@ def test_pass_problems_are_named_and_change_nothing(
             path += os.pathsep + os.environ["PATH"]
         monkeypatch.setenv("PATH", path)
     before = home.files()
-    run = mfaenv("sh-on", "--shell", "bash", "--serial", SERIAL, "--totp", "pass:aws/dev")
+    run = mfaenv.mfa("--serial", SERIAL, "--totp", "pass:aws/dev")
     refused(run, message)
     assert fake_aws.actions() == []
     assert home.files() == before
@@ -276,7 +276,7 @@ def test_command_problems_are_named(
 ) -> None:
     monkeypatch.setattr(totp, "COMMAND_TIMEOUT", 1)
     program = script(tmp_path, body)
-    run = mfaenv("sh-on", "--shell", "bash", "--serial", SERIAL, "--totp", f"command:{program}")
+    run = mfaenv.mfa("--serial", SERIAL, "--totp", f"command:{program}")
     refused(run, message.format(p=program))
     assert fake_aws.actions() == []
 
@@ -289,7 +289,7 @@ def test_a_missing_command_is_named(mfaenv: Mfa, fake_aws: FakeAws) -> None:
 
 
 def test_an_unknown_source_kind_is_refused(mfaenv: Mfa, fake_aws: FakeAws) -> None:
-    run = mfaenv("sh-on", "--shell", "bash", "--serial", SERIAL, "--totp", "keychain:aws")
+    run = mfaenv.mfa("--serial", SERIAL, "--totp", "keychain:aws")
     refused(
         run,
         "cannot read TOTP source 'keychain:aws': use pass:ENTRY, file:PATH or command:PROGRAM ARGS",
@@ -305,7 +305,7 @@ def test_with_no_code_and_no_source_mfa_asks_on_the_terminal(
     fake_aws.answers["GetSessionToken"] = session_token_reply()
     from conftest import init_command, need
 
-    env = {k: v for k, v in os.environ.items() if k != "MFAENV_NO_PROMPT"}
+    env = prompting_env()
     env.update(TERM="dumb", NO_COLOR="1")
     if shell == "fish":
         argv = [
@@ -337,7 +337,7 @@ def test_with_no_code_and_no_source_mfa_asks_on_the_terminal(
 
 
 def test_with_no_terminal_and_no_source_the_error_says_what_to_do(home: Home) -> None:
-    env = {k: v for k, v in os.environ.items() if k != "MFAENV_NO_PROMPT"}
+    env = prompting_env()
     result = subprocess.run(
         [sys.executable, "-m", "mfaenv", "sh-on", "--shell", "bash"],
         env=env,

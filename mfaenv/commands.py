@@ -1,0 +1,304 @@
+"""What each verb does. ``run_command`` is called by ``cli.main`` with the parsed
+arguments and the clock.
+
+The verbs of the hot paths (init, prompt, status, off, reuse, credential-process) use
+only what is imported at the top of this module; the others import what they need
+inside their own function.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from mfaenv import __version__
+from mfaenv.cli import EVAL_VERBS, PASSTHROUGH
+from mfaenv.env import SESSION, ShellState, session_expires, session_values
+from mfaenv.errors import MfaEnvError, warn
+from mfaenv.shells import get_shell
+from mfaenv.timefmt import format_remaining, remaining
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+    from mfaenv.cli import Args
+    from mfaenv.clock import Clock
+    from mfaenv.login import Request
+    from mfaenv.session import Session
+
+
+def emit(code: str) -> None:
+    """Write shell code to stdout, bytes exact (values may hold any bytes but NUL)."""
+    sys.stdout.flush()
+    sys.stdout.buffer.write(code.encode("utf-8", "surrogateescape"))
+    sys.stdout.buffer.flush()
+
+
+def own_command() -> list[str]:
+    """How the shell integration runs this program: an absolute path, never a PATH lookup."""
+    script = sys.argv[0] if sys.argv and sys.argv[0] else ""
+    if os.path.basename(script) == "mfaenv" and os.path.isfile(script):
+        return [os.path.realpath(script)]
+    # ``python -m mfaenv``; -P keeps the current directory off sys.path (3.11+).
+    safe = ["-P"] if sys.version_info >= (3, 11) else []
+    return [sys.executable, *safe, "-m", "mfaenv"]
+
+
+def _check_code(code: str | None) -> str | None:
+    if code is None:
+        return None
+    if any(char.isdigit() for char in code):
+        from mfaenv.totp import check_code
+
+        return check_code(code)
+    raise MfaEnvError(f"unknown command {code!r} (see `mfa help`)", exit_code=2)
+
+
+def requested_profile(args: Args, environ: Mapping[str, str]) -> tuple[str, bool]:
+    """The profile asked for (--profile, else AWS_PROFILE, else default), and whether
+    --profile named it (then keys in the environment are not used, as with the AWS CLI)."""
+    return args.profile or environ.get("AWS_PROFILE") or "default", args.profile is not None
+
+
+def build_request(args: Args, environ: Mapping[str, str]) -> Request:
+    from mfaenv.login import Request
+
+    for option in ("profile", "duration", "serial", "totp", "role"):
+        value = getattr(args, option)
+        if value is not None and not value.strip():
+            raise MfaEnvError(f"--{option} needs a value", exit_code=2)
+    duration = None
+    if args.duration is not None:
+        from mfaenv.limits import check_duration
+        from mfaenv.timefmt import parse_duration
+
+        duration = check_duration(parse_duration(args.duration))
+    profile, explicit = requested_profile(args, environ)
+    return Request(
+        profile=profile,
+        explicit_profile=explicit,
+        code=_check_code(args.code),
+        duration=duration,
+        serial=args.serial,
+        totp=args.totp,
+        role=args.role,
+    )
+
+
+def _session(args: Args, state: ShellState, clock: Clock) -> Session:
+    from mfaenv.login import Login
+
+    request = build_request(args, state.environ)
+    return Login(request, state.without(SESSION), clock=clock).session()
+
+
+# --- the verbs --------------------------------------------------------------------------
+
+
+def init(args: Args, clock: Clock) -> int:
+    emit(get_shell(str(args.shell)).render_init(own_command(), PASSTHROUGH, EVAL_VERBS))
+    return 0
+
+
+def on(args: Args, clock: Clock) -> int:
+    shell = get_shell(str(args.shell))
+    state = ShellState.from_process()
+    session = _session(args, state, clock)
+    emit(shell.render(state.apply(SESSION, session_values(session))))
+    left = format_remaining(remaining(session.expires, clock.now()))
+    role = f" as {session.role_label}" if session.role_label else ""
+    warn(f"MFA session for profile {session.profile!r}{role}, {left} left")
+    return 0
+
+
+def exec_(args: Args, clock: Clock) -> int:
+    state = ShellState.from_process()
+    command = list(args.command)
+    command = command[1:] if command[:1] == ["--"] else command
+    if not command or not command[0]:
+        raise MfaEnvError("nothing to run: mfa exec [--profile P] -- COMMAND [ARGS...]", 2)
+    session = _session(args, state, clock)
+    change = state.apply(SESSION, session_values(session))
+    environ = state.after(change).environ
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        os.execvpe(command[0], command, dict(environ))  # noqa: S606 - the user's command
+    except FileNotFoundError:
+        raise MfaEnvError(f"cannot run {command[0]!r}: not found", 127) from None
+    except PermissionError:
+        raise MfaEnvError(f"cannot run {command[0]!r}: permission denied", 126) from None
+
+
+def credential_process(args: Args, clock: Clock) -> int:
+    from mfaenv import jsontext
+
+    state = ShellState.from_process()
+    session = _session(args, state, clock)
+    creds = session.credentials
+    document = {
+        "Version": 1,
+        "AccessKeyId": creds.access_key_id,
+        "SecretAccessKey": creds.secret_access_key,
+        "SessionToken": creds.session_token,
+        "Expiration": session.expiration,
+    }
+    emit(jsontext.dumps(document) + "\n")
+    return 0
+
+
+def off(args: Args, clock: Clock) -> int:
+    shell = get_shell(str(args.shell))
+    state = ShellState.from_process()
+    if not state.active(SESSION):
+        raise MfaEnvError("no MFA session in this shell; nothing to undo")
+    change, known = state.remove(SESSION)
+    emit(shell.render(change))
+    if not known:
+        warn(
+            "this shell inherited its MFA session, so the keys it replaced are unknown here; "
+            "the session variables are unset"
+        )
+    return 0
+
+
+def status(args: Args, clock: Clock) -> int:
+    environ = os.environ
+    profile = environ.get("MFAENV_PROFILE")
+    if profile is None:
+        if args.json:
+            import json
+
+            print(json.dumps({"active": False}, indent=2))
+        else:
+            print("no MFA session in this shell")
+        return 1
+    expires = session_expires(environ)
+    if expires is None:
+        raise MfaEnvError("MFAENV_EXPIRES is not a number; run `mfa off`")
+    left = remaining(expires, clock.now())
+    role_arn = environ.get("MFAENV_ROLE_ARN")
+    if args.json:
+        import json
+
+        document = {
+            "active": True,
+            "profile": profile,
+            "arn": environ.get("MFAENV_ARN"),
+            "serial": environ.get("MFAENV_SERIAL"),
+            "role": role_arn,
+            "access_key_id": environ.get("AWS_ACCESS_KEY_ID"),
+            "expiration": environ.get("AWS_CREDENTIAL_EXPIRATION"),
+            "expires_epoch": expires,
+            "remaining_seconds": max(left, 0),
+            "expired": left <= 0,
+        }
+        print(json.dumps(document, indent=2))
+    else:
+        import time
+
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(expires))
+        shown = format_remaining(left)
+        rows = [
+            ("profile", profile),
+            ("user", environ.get("MFAENV_ARN") or "unknown (device given by name)"),
+            ("device", environ.get("MFAENV_SERIAL") or "unknown"),
+            *([("role", f"{role_arn} ({environ.get('MFAENV_ROLE', '')})")] if role_arn else []),
+            ("key", environ.get("AWS_ACCESS_KEY_ID") or "missing"),
+            ("expires", f"{when} UTC ({shown}{'' if shown == 'expired' else ' left'})"),
+        ]
+        print("\n".join(f"{name:<8} {value}" for name, value in rows))
+    return 0 if left > 0 else 1
+
+
+def enroll(args: Args, clock: Clock) -> int:
+    from mfaenv.enroll import enroll as enroll_device
+    from mfaenv.login import Request
+    from mfaenv.totp import Source
+
+    state = ShellState.from_process()
+    profile, explicit = requested_profile(args, state.environ)
+    enroll_device(
+        Request(profile=profile, explicit_profile=explicit),
+        state.without(SESSION),
+        name=args.name,
+        store=Source.parse(args.store) if args.store else None,
+        force=args.force,
+        clock=clock,
+    )
+    return 0
+
+
+def rotate_key(args: Args, clock: Clock) -> int:
+    from mfaenv.login import Request
+    from mfaenv.rotate import rotate_key as rotate
+
+    state = ShellState.from_process()
+    profile, explicit = requested_profile(args, state.environ)
+    rotate(Request(profile=profile, explicit_profile=explicit), state.without(SESSION), clock)
+    return 0
+
+
+def policy(args: Args, clock: Clock) -> int:
+    import json
+
+    from mfaenv.limits import check_duration
+    from mfaenv.policy import build
+    from mfaenv.timefmt import parse_duration
+
+    max_age = check_duration(parse_duration(args.max_age)) if args.max_age else None
+    print(json.dumps(build(args.style, max_age), indent=2))
+    return 0
+
+
+def prompt(args: Args, clock: Clock) -> int:
+    from mfaenv.prompt import segment
+
+    text = segment(os.environ, clock.now())
+    if text:
+        print(text)
+    return 0
+
+
+def sandbox(args: Args, clock: Clock) -> int:
+    from mfaenv import sandbox as box
+
+    shell = get_shell(str(args.shell))
+    state = ShellState.from_process()
+    change = box.start(state) if args.action == "start" else box.stop(state)
+    emit(shell.render(change))
+    return 0
+
+
+def help_(args: Args, clock: Clock) -> int:
+    from mfaenv.parser import print_help
+
+    print_help()
+    return 0
+
+
+def version(args: Args, clock: Clock) -> int:
+    print(f"mfaenv {__version__}")
+    return 0
+
+
+COMMANDS: dict[str, Callable[[Args, Clock], int]] = {
+    "init": init,
+    "sh-on": on,
+    "exec": exec_,
+    "credential-process": credential_process,
+    "sh-off": off,
+    "status": status,
+    "enroll": enroll,
+    "rotate-key": rotate_key,
+    "policy": policy,
+    "prompt": prompt,
+    "sh-sandbox": sandbox,
+    "help": help_,
+    "version": version,
+}
+
+
+def run_command(args: Args, clock: Clock) -> int:
+    return COMMANDS[args.verb](args, clock)

@@ -1,0 +1,212 @@
+"""Where mfaenv keeps things, and how a file that holds secrets is read and written.
+
+Paths: the cache (``$XDG_CACHE_HOME/mfaenv``) and the config
+(``$XDG_CONFIG_HOME/mfaenv/config.toml``), as platformdirs names them. On Linux and the
+BSDs they are the XDG directories, computed here without importing platformdirs, so the
+hot paths stay light; elsewhere platformdirs answers.
+
+Private files: created 0600 through a temporary name and an atomic rename, in
+directories created 0700 whatever the umask; read only when they are regular files of
+ours that nobody else may read or write, checked before any open that could block.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+import sys
+
+from mfaenv.errors import MfaEnvError, debug
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from os import PathLike
+
+    StrPath = str | PathLike[str]
+
+APP = "mfaenv"
+# A temporary file older than this was left by a killed mfaenv: remove it.
+STALE_TEMP_SECONDS = 600
+
+
+class UntrustedFile(MfaEnvError):
+    """A cache or secret file that exists but must not be used."""
+
+
+def _xdg(variable: str, fallback: str) -> str:
+    value = os.environ.get(variable, "").strip()
+    return value if value else os.path.expanduser(fallback)
+
+
+def _xdg_platform() -> bool:
+    return sys.platform.startswith(("linux", "freebsd", "openbsd", "netbsd"))
+
+
+def cache_dir() -> str:
+    """``$XDG_CACHE_HOME/mfaenv`` (``~/.cache/mfaenv``); platformdirs' answer elsewhere."""
+    if _xdg_platform():
+        return os.path.join(_xdg("XDG_CACHE_HOME", "~/.cache"), APP)
+    from platformdirs import user_cache_dir
+
+    return user_cache_dir(APP, appauthor=False)
+
+
+def config_dir() -> str:
+    """``$XDG_CONFIG_HOME/mfaenv`` (``~/.config/mfaenv``); platformdirs' answer elsewhere."""
+    if _xdg_platform():
+        return os.path.join(_xdg("XDG_CONFIG_HOME", "~/.config"), APP)
+    from platformdirs import user_config_dir
+
+    return user_config_dir(APP, appauthor=False)
+
+
+def config_path() -> str:
+    return os.path.join(config_dir(), "config.toml")
+
+
+def private_dir(path: StrPath) -> str:
+    """Create ``path`` 0700 (and any missing parent, also 0700, whatever the umask), or
+    tighten it if it is ours; refuse one that is not a directory or is another user's."""
+    path = os.fspath(path)
+    missing = []
+    here = os.path.abspath(path)
+    while not os.path.lexists(here):
+        missing.append(here)
+        parent = os.path.dirname(here)
+        if parent == here:
+            break
+        here = parent
+    for directory in reversed(missing):
+        try:
+            os.mkdir(directory, 0o700)
+        except FileExistsError:
+            pass
+        except OSError as err:
+            raise MfaEnvError(f"cannot create {directory}: {err.strerror}") from None
+        else:
+            os.chmod(directory, 0o700)  # mkdir's mode is masked by the umask; 0700 is not
+    try:
+        info = os.lstat(path)
+    except OSError as err:
+        raise MfaEnvError(f"cannot use {path}: {err.strerror}") from None
+    if not stat.S_ISDIR(info.st_mode):
+        raise MfaEnvError(f"{path} is not a directory")
+    if info.st_uid != os.getuid():
+        raise MfaEnvError(f"{path} belongs to another user; refusing to keep credentials there")
+    if stat.S_IMODE(info.st_mode) & 0o077:
+        os.chmod(path, 0o700)
+    return path
+
+
+def _temp_name(path: str) -> str:
+    head, name = os.path.split(path)
+    return os.path.join(head, f".{name}.{os.getpid()}-{os.urandom(4).hex()}.tmp")
+
+
+def remove_stale_temps(directory: str, now: float) -> None:
+    """Remove temporary files a killed mfaenv left behind (they may hold credentials)."""
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return
+    for name in names:
+        if not (name.startswith(".") and name.endswith(".tmp")):
+            continue
+        path = os.path.join(directory, name)
+        try:
+            info = os.lstat(path)
+            if info.st_uid == os.getuid() and now - info.st_mtime > STALE_TEMP_SECONDS:
+                os.unlink(path)
+                debug(f"removed {path}, left by an mfaenv that was stopped while writing")
+        except OSError:
+            continue
+
+
+def write_private(path: StrPath, data: bytes, *, own_directory: bool = True) -> None:
+    """Write ``data`` to ``path`` as 0600 through a temporary file and an atomic rename.
+
+    With ``own_directory`` the directory is mfaenv's and is made (or kept) 0700; a file
+    the user placed in a directory of their own leaves that directory as it is.
+    """
+    path = os.fspath(path)
+    if own_directory:
+        private_dir(os.path.dirname(path) or ".")
+    temp = _temp_name(path)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+    try:
+        fd = os.open(temp, flags, 0o600)
+    except OSError as err:
+        raise MfaEnvError(f"cannot write {path}: {err.strerror}") from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except OSError as err:
+        _unlink_quietly(temp)
+        raise MfaEnvError(f"cannot write {path}: {err.strerror}") from None
+    except BaseException:
+        _unlink_quietly(temp)
+        raise
+
+
+def _unlink_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def check_private(info: os.stat_result, path: str, what: str = "") -> None:
+    """Refuse a file that is not regular, not ours, or open to group or others.
+
+    ``what`` names the file for the user (``the TOTP secret file``); the cache's own
+    files go by their path alone.
+    """
+    label = f"{what} {path}" if what else path
+    if not stat.S_ISREG(info.st_mode):
+        raise UntrustedFile(f"{label} is not a regular file")
+    if info.st_uid != os.getuid():
+        raise UntrustedFile(f"{label} belongs to another user")
+    mode = stat.S_IMODE(info.st_mode)
+    if mode & 0o077:
+        raise UntrustedFile(
+            f"{label} is open to other users (mode {mode:04o}); run `chmod 600 {path}`"
+        )
+
+
+def read_private(path: StrPath, what: str = "", *, follow: bool = False) -> bytes | None:
+    """The bytes of a file only we can read and write; None if it does not exist.
+
+    Raises ``UntrustedFile`` for a link (unless ``follow``: a secret file of the user's
+    own may be a link), a FIFO or other non-regular file, another user's file, or one
+    that group or others may read or write. The type is checked before the file is
+    opened, so a FIFO planted in its place cannot block us.
+    """
+    path = os.fspath(path)
+    label = f"{what} {path}" if what else path
+    try:
+        before = os.stat(path) if follow else os.lstat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as err:
+        raise UntrustedFile(f"cannot read {label}: {err.strerror}") from None
+    if stat.S_ISLNK(before.st_mode):
+        raise UntrustedFile(f"{label} is a symbolic link")
+    check_private(before, path, what)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | (0 if follow else os.O_NOFOLLOW))
+    except FileNotFoundError:
+        return None
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            raise UntrustedFile(f"{label} is a symbolic link") from None
+        raise UntrustedFile(f"cannot read {label}: {err.strerror}") from None
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if (info.st_dev, info.st_ino) != (before.st_dev, before.st_ino):
+            raise UntrustedFile(f"{label} changed while it was read")
+        check_private(info, path, what)
+        return handle.read()

@@ -1,0 +1,82 @@
+"""How long a session may last: AWS's limits, and the one rule that picks a length.
+
+GetSessionToken gives an IAM user 15 minutes to 36 hours (12 hours by default) and the
+root user at most an hour. AssumeRole takes 15 minutes to the role's maximum (at most 12
+hours), but only an hour when the caller signs with session credentials ("role
+chaining"), which is how ``role_mode = "chain"`` assumes roles. Pure: no AWS, no clock.
+"""
+
+from __future__ import annotations
+
+from mfaenv.errors import MfaEnvError
+from mfaenv.timefmt import HOUR, MINUTE, format_duration
+
+USER_MIN_DURATION = 15 * MINUTE
+USER_MAX_DURATION = 36 * HOUR
+ROOT_MAX_DURATION = 1 * HOUR
+DEFAULT_DURATION = 12 * HOUR
+
+ROLE_MIN_DURATION = 15 * MINUTE
+CHAIN_MAX_DURATION = 1 * HOUR
+DEFAULT_ROLE_DURATION = 1 * HOUR
+MAX_ROLE_DURATION = 12 * HOUR
+
+# Kinds of session.
+MFA = "mfa"  # GetSessionToken
+CHAIN = "chain"  # AssumeRole signed by the MFA session
+DIRECT = "direct"  # AssumeRole with the long-lived key and a code
+ROLE_MODES = (CHAIN, DIRECT)
+
+
+def check_duration(seconds: int, *, root: bool = False) -> int:
+    """Refuse an MFA session length that GetSessionToken would refuse, before calling it."""
+    high = ROOT_MAX_DURATION if root else USER_MAX_DURATION
+    who = "the root user" if root else "an IAM user"
+    if not USER_MIN_DURATION <= seconds <= high:
+        raise MfaEnvError(
+            f"duration {format_duration(seconds)} is outside what AWS allows for {who}: "
+            f"{format_duration(USER_MIN_DURATION)} to {format_duration(high)}"
+        )
+    return seconds
+
+
+def session_length(
+    kind: str,
+    *,
+    profile: str,
+    asked: int | None = None,
+    configured: int | None = None,
+    aws_setting: int | None = None,
+    root: bool = False,
+) -> tuple[int, str | None]:
+    """The length of a new session, and a note for the user when a setting was cut short.
+
+    ``asked`` is ``--duration``; ``configured`` the mfaenv config's ``duration``;
+    ``aws_setting`` a role profile's ``duration_seconds``, which the AWS CLI uses for
+    direct AssumeRole. The first one given wins. MfaEnvError if AWS would refuse it.
+    """
+    chosen = asked or configured or aws_setting
+    if kind == MFA:
+        default = ROOT_MAX_DURATION if root else DEFAULT_DURATION
+        return check_duration(chosen or default, root=root), None
+    if kind == DIRECT:
+        duration = chosen or DEFAULT_ROLE_DURATION
+        if not ROLE_MIN_DURATION <= duration <= MAX_ROLE_DURATION:
+            raise MfaEnvError(f"AssumeRole takes 15m to 12h, not {format_duration(duration)}")
+        return duration, None
+    duration = chosen or CHAIN_MAX_DURATION
+    if duration > CHAIN_MAX_DURATION and not (asked or configured):
+        return CHAIN_MAX_DURATION, (
+            f"duration_seconds of {profile!r} is {format_duration(duration)}, but a role "
+            "assumed from an MFA session lasts at most 1h: using 1h "
+            '(role_mode = "direct" in the mfaenv config honours it)'
+        )
+    if duration > CHAIN_MAX_DURATION:
+        raise MfaEnvError(
+            f"a role assumed from an MFA session lasts at most 1h (an AWS limit), not "
+            f'{format_duration(duration)}; ask for less, or set role_mode = "direct" '
+            f"for profile {profile!r} in the mfaenv config"
+        )
+    if duration < ROLE_MIN_DURATION:
+        raise MfaEnvError(f"AssumeRole takes 15m to 1h here, not {format_duration(duration)}")
+    return duration, None
