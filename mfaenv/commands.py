@@ -97,7 +97,14 @@ def _session(args: Args, state: ShellState, clock: Clock) -> Session:
 
 
 def init(args: Args, clock: Clock) -> int:
-    emit(get_shell(str(args.shell)).render_init(own_command(), PASSTHROUGH, EVAL_VERBS))
+    import stat
+
+    shell = get_shell(str(args.shell))
+    # Rendered into a file (`mfaenv init bash > FILE`, sourced from the rc file): the file
+    # warns, when sourced, once mfaenv is installed anew after it was rendered.
+    to_file = stat.S_ISREG(os.fstat(sys.stdout.fileno()).st_mode)
+    stamp = os.path.join(os.path.dirname(os.path.realpath(__file__)), "__init__.py")
+    emit(shell.render_init(own_command(), PASSTHROUGH, EVAL_VERBS, stamp if to_file else None))
     return 0
 
 

@@ -65,11 +65,20 @@ class Shell(ABC):
     def words(self, argv: Sequence[str]) -> str:
         return " ".join(self.quote(arg) for arg in argv)
 
+    @abstractmethod
+    def stale_check(self, stamp: str) -> str:
+        """Code for a rendered file: when sourced, it warns if mfaenv was installed after
+        the file was rendered (``stamp``, a file of the package, is newer); no process."""
+
     def render_init(
-        self, command: Sequence[str], passthrough: Sequence[str], eval_verbs: Sequence[str]
+        self,
+        command: Sequence[str],
+        passthrough: Sequence[str],
+        eval_verbs: Sequence[str],
+        stamp: str | None = None,
     ) -> str:
         """The integration file for this shell, with mfaenv's own command filled in,
-        followed by its completions."""
+        followed by its completions, and the check of ``stale_check`` when ``stamp``."""
         template = _read(os.path.join(shell_dir(), f"mfaenv.{self.name}"))
         completions = _read(os.path.join(completions_dir(), self.completion_file))
         integration = (
@@ -77,7 +86,8 @@ class Shell(ABC):
             .replace("@PASSTHROUGH@", self.alternatives(passthrough))
             .replace("@EVAL_VERBS@", self.alternatives(eval_verbs))
         )
-        return f"{integration}\n{completions}"
+        check = self.stale_check(stamp) if stamp is not None else ""
+        return f"{integration}\n{completions}{check}"
 
 
 class _Posix(Shell):
@@ -98,9 +108,25 @@ class _Posix(Shell):
         return "|".join(self.quote(word) for word in words)
 
 
+_STALE = (
+    "mfaenv: %s was rendered before this mfaenv was installed; "
+    "render it again: mfaenv init {shell} > %s"
+)
+
+
 class Bash(_Posix):
     name = "bash"
     completion_file = "mfa.bash"
+
+    def stale_check(self, stamp: str) -> str:
+        message = self.quote(_STALE.format(shell=self.name) + "\n")
+        return (
+            "\n# Rendered to a file (mfaenv init bash > FILE): is it older than mfaenv?\n"
+            "if [[ -n ${BASH_SOURCE[0]-} && ${BASH_SOURCE[0]} -ot "
+            f"{self.quote(stamp)} ]]; then\n"
+            f'    \\builtin printf {message} "${{BASH_SOURCE[0]}}" "${{BASH_SOURCE[0]}}" >&2\n'
+            "fi\n"
+        )
 
     def set_shell_var(self, name: str, value: str) -> str:
         # A plain assignment inside a function is global in bash (3.2 has no declare -g);
@@ -112,6 +138,15 @@ class Zsh(_Posix):
     name = "zsh"
     completion_file = "_mfa"
 
+    def stale_check(self, stamp: str) -> str:
+        message = self.quote(_STALE.format(shell=self.name) + "\n")
+        return (
+            "\n# Rendered to a file (mfaenv init zsh > FILE): is it older than mfaenv?\n"
+            f"if [[ -n ${{(%):-%x}} && ${{(%):-%x}} -ot {self.quote(stamp)} ]]; then\n"
+            f'    \\builtin printf {message} "${{(%):-%x}}" "${{(%):-%x}}" >&2\n'
+            "fi\n"
+        )
+
     def set_shell_var(self, name: str, value: str) -> str:
         # ALL_EXPORT would export it: the export attribute is taken off at once.
         return f"\\builtin typeset -g {name}={self.quote(value)}; \\builtin typeset -g +x {name}"
@@ -120,6 +155,17 @@ class Zsh(_Posix):
 class Fish(Shell):
     name = "fish"
     completion_file = "mfa.fish"
+
+    def stale_check(self, stamp: str) -> str:
+        message = self.quote(_STALE.format(shell=self.name) + "\n")
+        return (
+            "\n# Rendered to a file (mfaenv init fish > FILE): is it older than mfaenv?\n"
+            "set -l __mfaenv_file (status current-filename)\n"
+            'if test -f "$__mfaenv_file"\n'
+            f"    and test (path mtime -- $__mfaenv_file) -lt (path mtime -- {self.quote(stamp)})\n"
+            f"    printf {message} $__mfaenv_file $__mfaenv_file >&2\n"
+            "end\n"
+        )
 
     def quote(self, value: str) -> str:
         # In fish single quotes only \\ and \' are escapes.

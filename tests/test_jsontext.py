@@ -21,8 +21,11 @@ VALUES = st.recursive(
 
 @given(VALUES)
 def test_dumps_writes_what_json_dumps_writes(value: Any) -> None:
-    for options in ({}, {"sort_keys": True, "separators": (",", ":")}):
-        assert jsontext.dumps(value, **options) == json.dumps(value, **options)
+    assert jsontext.dumps(value) == json.dumps(value)
+    compact = (",", ":")
+    assert jsontext.dumps(value, sort_keys=True, separators=compact) == json.dumps(
+        value, sort_keys=True, separators=compact
+    )
 
 
 @given(VALUES)
