@@ -32,6 +32,7 @@ PASSTHROUGH = (
     "enroll",
     "rotate-key",
     "policy",
+    "console",
     "prompt",
     "init",
     "help",
@@ -63,6 +64,10 @@ class Args:
     max_age: str | None = None
     action: str | None = None
     command: Sequence[str] = ()
+    destination: str | None = None
+    service: str | None = None
+    print_url: bool = False
+    open_with: str | None = None
 
     def __init__(self, verb: str, **values: object) -> None:
         self.verb = verb

@@ -259,6 +259,12 @@ def policy(args: Args, clock: Clock) -> int:
     return 0
 
 
+def console(args: Args, clock: Clock) -> int:
+    from mfaenv.console import run
+
+    return run(args, ShellState.from_process(), clock)
+
+
 def prompt(args: Args, clock: Clock) -> int:
     from mfaenv.prompt import segment
 
@@ -300,6 +306,7 @@ COMMANDS: dict[str, Callable[[Args, Clock], int]] = {
     "enroll": enroll,
     "rotate-key": rotate_key,
     "policy": policy,
+    "console": console,
     "prompt": prompt,
     "sh-sandbox": sandbox,
     "help": help_,

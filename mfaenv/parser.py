@@ -50,6 +50,7 @@ MFA-protected AWS access keys in one word of shell.
   mfaenv enroll [--store pass:ENTRY|file:PATH]   create and enable a virtual MFA device
   mfaenv rotate-key            a new access key, proven, then the old one deleted
   mfaenv policy [--style strict|self-service] [--max-age 8h]   the IAM policy
+  mfa console [--profile P|--role ARN] [--service s3] [--print]   the AWS web console
 
 Setup: eval "$(mfaenv init bash)" in ~/.bashrc; zsh: eval "$(mfaenv init zsh)";
 fish: mfaenv init fish | source.
@@ -120,6 +121,32 @@ def build() -> _Parser:
     )
     session_options(process)
 
+    console = add(
+        "console",
+        "open the AWS web console signed in with a role session",
+        epilog="The link signs anyone in as the role for 15 minutes: --print output is a "
+        "secret, like a password.",
+    )
+    console.add_argument("--profile", help="a profile with role_arn (default: AWS_PROFILE)")
+    console.add_argument("--role", metavar="ARN", help="assume this role from the profile")
+    console.add_argument("--totp", metavar="SOURCE", help="pass:ENTRY, file:PATH, command:ARGV")
+    console.add_argument(
+        "--duration", help="console session length, 15m to 12h (roles of role_mode direct)"
+    )
+    page = console.add_mutually_exclusive_group()
+    page.add_argument("--destination", metavar="URL", help="the https console page to open")
+    page.add_argument("--service", metavar="NAME", help="the console of a service: s3, ec2...")
+    how = console.add_mutually_exclusive_group()
+    how.add_argument(
+        "--print",
+        dest="print_url",
+        action="store_true",
+        help="write the sign-in URL to stdout instead; it is a secret for 15 minutes",
+    )
+    how.add_argument("--open-with", metavar="COMMAND", help="open the URL with this program")
+
+    off_text = "end the MFA session: back to the keys this shell had before"
+    add("off", off_text, prog="mfa off")
     add("sh-off", "end the MFA session (used by `mfa off`)", prog="mfa off")
 
     box = add("sh-sandbox", "local STS/IAM to try mfa", prog="mfa sandbox")

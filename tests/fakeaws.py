@@ -7,6 +7,7 @@ action as scripted, and records every request with the access key that signed it
 from __future__ import annotations
 
 import base64
+import json
 import re
 import threading
 from collections.abc import Callable
@@ -130,6 +131,21 @@ class FakeAws:
                 self.end_headers()
                 self.wfile.write(data)
 
+            def do_GET(self) -> None:
+                # The console federation endpoint: GET /federation?Action=getSigninToken&...
+                path, _, query = self.path.partition("?")
+                params = {k: v[0] for k, v in parse_qs(query).items()}
+                request = Request(params.get("Action", ""), params, None)
+                fake.requests.append(request)
+                answer = fake.answers.get(request.action) if path == "/federation" else None
+                reply = answer(request) if answer else Reply(400, "Bad Request")
+                data = reply.body.encode()
+                self.send_response(reply.status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
@@ -193,6 +209,14 @@ def virtual_device_reply(secret: str, serial: str = SERIAL) -> Callable[[Request
         f"<VirtualMFADevice><SerialNumber>{serial}</SerialNumber>"
         f"<Base32StringSeed>{seed}</Base32StringSeed></VirtualMFADevice>",
     )
+
+
+SIGNIN_TOKEN = "FAKE-SIGNIN-TOKEN_0123456789-abcdefXYZ"
+
+
+def signin_token_reply(token: str = SIGNIN_TOKEN) -> Callable[[Request], Reply]:
+    """The federation endpoint's answer to getSigninToken, as AWS gives it."""
+    return lambda request: Reply(200, json.dumps({"SigninToken": token}))
 
 
 def empty_reply(action: str) -> Callable[[Request], Reply]:
