@@ -8,8 +8,13 @@ client shares its loaded service models.
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Mapping
+import signal
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timezone
 from typing import Any
@@ -17,6 +22,7 @@ from typing import Any
 import botocore.config
 import botocore.exceptions
 import botocore.session
+from botocore.parsers import ResponseParserError
 
 from mfaenv.errors import MfaEnvError, debug
 from mfaenv.session import Credentials
@@ -87,6 +93,8 @@ class Gateway:
         except botocore.exceptions.BotoCoreError as err:
             raise MfaEnvError(f"cannot read your AWS config: {err}") from None
         self._clients: dict[tuple[str, str, str | None], Any] = {}
+        # The Date of the last reply that made credentials: says how far off our clock is.
+        self.server_time: float | None = None
         self.use_profile(profile, explicit=explicit)
 
     def use_profile(self, profile: str, *, explicit: bool) -> None:
@@ -114,6 +122,9 @@ class Gateway:
         role_arn = self.setting("role_arn")
         if role_arn is None:
             return None
+        from mfaenv.arns import check_role
+
+        check_role(role_arn, f"role_arn of profile {self.profile!r},")
         source = self.setting("source_profile")
         if source is None:
             raise MfaEnvError(
@@ -153,6 +164,13 @@ class Gateway:
             except botocore.exceptions.BotoCoreError as err:
                 raise MfaEnvError(
                     f"cannot load the keys of profile {self.profile!r}: {err}"
+                ) from None
+            except (ValueError, RecursionError, KeyError, TypeError):
+                # A credential_process that printed something other than its JSON.
+                raise MfaEnvError(
+                    f"cannot load the keys of profile {self.profile!r}: its credential_process "
+                    "did not print the JSON the AWS CLI expects (Version, AccessKeyId, "
+                    "SecretAccessKey)"
                 ) from None
             if found is None:
                 raise MfaEnvError(
@@ -225,6 +243,7 @@ class Gateway:
             TokenCode=code,
             DurationSeconds=duration,
         )
+        self.server_time = server_time(reply)
         return _temporary(reply)
 
     def assume_role(
@@ -260,6 +279,7 @@ class Gateway:
                 f"{role.role_arn} allows sessions of at most {format_duration(most)}; "
                 f"{format_duration(duration)} was asked"
             ) from None
+        self.server_time = server_time(reply)
         creds, expires = _temporary(reply)
         try:
             assumed = str(reply["AssumedRoleUser"]["Arn"])
@@ -325,7 +345,10 @@ class Gateway:
 
 def _temporary(reply: Any) -> tuple[Credentials, int]:
     """The credentials and their end (epoch seconds) from a GetSessionToken or AssumeRole
-    reply; one clear line for a reply that lacks them."""
+    reply; one clear line for a reply that lacks them, or holds values far beyond what
+    AWS issues (they would end up in every child's environment)."""
+    from mfaenv.env import check_value_size
+
     try:
         creds = reply["Credentials"]
         expiration = creds["Expiration"]
@@ -335,17 +358,97 @@ def _temporary(reply: Any) -> tuple[Credentials, int]:
         expires = int(expiration.astimezone(timezone.utc).timestamp())
     except (KeyError, TypeError, AttributeError, ValueError, OverflowError):
         raise MfaEnvError("STS answered without usable credentials and an expiry time") from None
+    for name, value in (
+        ("access key id", credentials.access_key_id),
+        ("secret access key", credentials.secret_access_key),
+        ("session token", credentials.session_token or ""),
+    ):
+        check_value_size(f"the {name} STS answered with", value)
     return credentials, expires
+
+
+def server_time(reply: Any) -> float | None:
+    """The time the server gave in its Date header (epoch seconds), if it gave one."""
+    try:
+        text = reply["ResponseMetadata"]["HTTPHeaders"]["date"]
+        from email.utils import parsedate_to_datetime
+
+        return parsedate_to_datetime(str(text)).timestamp()
+    except (KeyError, TypeError, ValueError, IndexError, OverflowError):
+        return None
 
 
 class _TooLong(MfaEnvError):
     """AssumeRole refused the duration: above the role's maximum."""
 
 
-def _call(client: Any, operation: str, **kwargs: Any) -> Any:
-    """Make one AWS call; turn every failure into a sentence the user can act on."""
+# However slowly a server answers (a byte every few seconds resets botocore's
+# read_timeout each time), one call ends within this many seconds.
+CALL_DEADLINE = 15.0
+DEADLINE_ENV = "MFAENV_AWS_DEADLINE"  # shorter, for tests; never longer
+
+
+def call_deadline() -> float:
+    """The deadline of one AWS call: CALL_DEADLINE, or less where MFAENV_AWS_DEADLINE says."""
     try:
-        return getattr(client, operation)(**kwargs)
+        seconds = float(os.environ.get(DEADLINE_ENV, ""))
+    except ValueError:
+        return CALL_DEADLINE
+    return seconds if 0 < seconds < CALL_DEADLINE else CALL_DEADLINE
+
+
+class _PastDeadline(BaseException):
+    """Raised by the timer inside a call that ran too long. A BaseException, so no
+    ``except Exception`` in botocore or urllib3 can swallow it."""
+
+
+@contextmanager
+def _deadline(seconds: float) -> Iterator[None]:
+    """Interrupt the block after ``seconds`` with ``_PastDeadline``: a real-time timer
+    (SIGALRM) in the main thread; the previous handler and timer are put back after."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signals reach the main thread only; there the read timeouts still hold
+        return
+
+    def expire(signum: int, frame: object) -> None:
+        raise _PastDeadline
+
+    started = time.monotonic()
+    previous = signal.signal(signal.SIGALRM, expire)
+    outer, _ = signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        if outer > 0:
+            signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - started), 1e-3))
+
+
+def _call(client: Any, operation: str, **kwargs: Any) -> Any:
+    """Make one AWS call within the deadline; turn every failure into a sentence the user
+    can act on, in one line."""
+    seconds = call_deadline()
+    try:
+        with _deadline(seconds):
+            return getattr(client, operation)(**kwargs)
+    except _PastDeadline:
+        raise MfaEnvError(
+            f"{client.meta.endpoint_url} did not answer within {seconds:g}s; check your "
+            "network or try again"
+        ) from None
+    except botocore.exceptions.ParamValidationError as err:
+        names = sorted(set(re.findall(r"parameter (\w+)", str(err)))) or ["a parameter"]
+        raise MfaEnvError(
+            f"AWS would refuse {' and '.join(names)} as given for {operation}; check the value"
+        ) from None
+    except (ResponseParserError, KeyError, TypeError, ValueError, RecursionError) as err:
+        # Not AWS's language: an HTML page, garbage, a broken or hostile endpoint.
+        debug(f"{operation}: unreadable answer ({type(err).__name__})")
+        raise MfaEnvError(
+            f"{client.meta.endpoint_url} gave an answer to {operation} that is not AWS's; "
+            "check AWS_ENDPOINT_URL, your proxy, or try again"
+        ) from None
     except botocore.exceptions.ClientError as err:
         error = err.response.get("Error", {})
         code, message = str(error.get("Code", "")), str(error.get("Message", ""))

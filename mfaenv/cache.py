@@ -4,6 +4,8 @@ Layout under ``files.cache_dir()`` (``$XDG_CACHE_HOME/mfaenv``)::
 
     sessions/<name>.json      session credentials of one profile, or of a role assumed
                               from it ad hoc (never long-lived keys)
+    sessions/<name>.gen       which session that is (``generation``): the prompt hook
+                              reads it to follow a newer session (mfaenv.follow)
     serials.json              discovered MFA serial per long-lived key (by fingerprint)
     used-codes.json           when a code was last accepted per device (a salted digest)
 """
@@ -15,7 +17,7 @@ import os
 from mfaenv.clock import SYSTEM, Clock
 from mfaenv.errors import MfaEnvError, debug
 from mfaenv.files import UntrustedFile, cache_dir, private_dir, read_private, write_private
-from mfaenv.session import Session
+from mfaenv.session import Session, fingerprint
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -41,6 +43,13 @@ def file_name(name: str) -> str:
         char if char in _SAFE else "".join(f"%{byte:02X}" for byte in char.encode())
         for char in name
     )
+
+
+def generation(session: Session) -> str:
+    """What a session's marker holds: when it ends, which key it is, and which long-lived
+    key made it (fingerprints: nothing secret). A shell remembers the one it holds."""
+    key = fingerprint(session.credentials.access_key_id)
+    return f"{session.expires}.{key}.{session.source or '-'}"
 
 
 class SerialRecord:
@@ -165,10 +174,47 @@ class Cache:
             return None
         return session
 
-    def save_session(self, session: Session, name: str | None = None) -> None:
-        """Keep ``session`` as ``name`` (default: its profile)."""
+    def save_session(self, session: Session, name: str | None = None, follow: bool = True) -> None:
+        """Keep ``session`` as ``name`` (default: its profile). With ``follow``, its
+        marker tells the shells holding an older session of ``name`` (see mfaenv.follow);
+        without, the marker is removed and no shell follows."""
         name = name if name is not None else session.profile
         _write_json(self.session_path(name), {**session.to_dict(), "name": name})
+        marker = self.marker_path(name)
+        if follow:
+            write_private(marker, (generation(session) + "\n").encode())
+        else:
+            try:
+                os.unlink(marker)
+            except FileNotFoundError:
+                pass
+            except OSError as err:
+                raise MfaEnvError(f"cannot remove {marker}: {err.strerror}") from None
+
+    def marker_path(self, name: str) -> str:
+        """The file a shell's prompt hook reads to see that ``name`` has a new session."""
+        return os.path.join(self.root, "sessions", file_name(name) + ".gen")
+
+    def marker_name(self, path: str) -> str | None:
+        """The cache name whose marker is ``path``; None for a path that is not one."""
+        head, tail = os.path.split(path)
+        if head != os.path.join(self.root, "sessions") or not tail.endswith(".gen"):
+            return None
+        raw = tail[: -len(".gen")]
+        out = bytearray()
+        i = 0
+        try:
+            while i < len(raw):
+                if raw[i] == "%":
+                    out += bytes.fromhex(raw[i + 1 : i + 3])
+                    i += 3
+                else:
+                    out += raw[i].encode()
+                    i += 1
+            decoded = out.decode()
+        except (ValueError, UnicodeDecodeError):
+            return None
+        return decoded if decoded and file_name(decoded) == raw else None
 
     # --- MFA serials ---------------------------------------------------------
 

@@ -63,6 +63,8 @@ class Args:
     style: str = "strict"
     max_age: str | None = None
     action: str | None = None
+    marker: str = ""
+    held: str = ""
     command: Sequence[str] = ()
     destination: str | None = None
     service: str | None = None
@@ -82,6 +84,7 @@ _FAST: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
     "prompt": ((), (), ()),
     "status": ((), ("--json",), ()),
     "sh-off": (("--shell",), (), ()),
+    "sh-follow": (("--shell",), (), ("marker", "held?")),
     "sh-on": (("--shell", *SESSION_OPTIONS), (), ("code?",)),
     "credential-process": (SESSION_OPTIONS, (), ()),
 }

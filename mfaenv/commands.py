@@ -75,6 +75,13 @@ def build_request(args: Args, environ: Mapping[str, str]) -> Request:
 
         duration = check_duration(parse_duration(args.duration))
     profile, explicit = requested_profile(args, environ)
+    if args.serial is not None or args.role is not None:
+        from mfaenv.arns import check_role, check_serial
+
+        if args.serial is not None:
+            check_serial(args.serial)
+        if args.role is not None:
+            check_role(args.role)
     return Request(
         profile=profile,
         explicit_profile=explicit,

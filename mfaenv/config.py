@@ -109,6 +109,8 @@ def load(path: Path | None = None) -> Config:
         raise MfaEnvError(f"{path}: {err}") from None
     except RecursionError:
         raise MfaEnvError(f"{path}: nested too deeply") from None
+    except ValueError:  # a number of thousands of digits, say
+        raise MfaEnvError(f"{path}: holds a value TOML cannot read (a huge number?)") from None
 
     profiles_table = data.pop("profiles", {})
     top = _read_table(path, "the top level", data, _TOP_KEYS)

@@ -92,6 +92,21 @@ SESSION = Layer(
 )
 
 
+# AWS issues session tokens of a few KiB at most; a value beyond this, exported, would
+# break every later command ("Argument list too long"), `mfa off` included.
+MAX_VALUE = 8 * 1024
+MAX_STASH = 64 * 1024
+
+
+def check_value_size(name: str, value: str) -> None:
+    """Refuse a value far larger than any credential AWS issues."""
+    if len(value) > MAX_VALUE:
+        raise MfaEnvError(
+            f"{name} is {len(value) // 1024} KiB long, far beyond anything AWS issues (at "
+            f"most {MAX_VALUE // 1024} KiB); refusing it (a broken or hostile endpoint?)"
+        )
+
+
 def session_expires(environ: Mapping[str, str]) -> int | None:
     """``MFAENV_EXPIRES`` as epoch seconds: ASCII digits only, as the shells read it."""
     text = environ.get("MFAENV_EXPIRES", "")
@@ -147,7 +162,18 @@ class ShellState:
         if layer.name not in stash or not self.active(layer):
             stash[layer.name] = {name: self.environ.get(name) for name in layer.variables}
         env = {name: values.get(name) for name in layer.variables}
-        return Change(env, {STASH_SHELL_VAR: encode_stash(stash)})
+        for name, value in values.items():
+            if value is not None:
+                check_value_size(name, value)
+        encoded = encode_stash(stash)
+        if len(encoded) > MAX_STASH:
+            raise MfaEnvError(
+                f"the values mfa would set aside in {STASH_SHELL_VAR} take "
+                f"{len(encoded) // 1024} KiB, far beyond any AWS credentials (at most "
+                f"{MAX_STASH // 1024} KiB); unset the huge AWS_* variable first"
+            )
+        return Change(env, {STASH_SHELL_VAR: encoded})
+
 
     def remove(self, layer: Layer) -> tuple[Change, bool]:
         """Undo ``layer``. The flag is False when the replaced values were unknown."""
@@ -176,6 +202,19 @@ def encode_stash(stash: Mapping[str, Saved]) -> str:
     return jsontext.dumps(stash, sort_keys=True, separators=(",", ":"))
 
 
+def _restorable(value: object) -> bool:
+    """None, or text a shell variable can hold again (a lone surrogate in JSON cannot)."""
+    if value is None:
+        return True
+    if not isinstance(value, str):
+        return False
+    try:
+        value.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return False
+    return "\0" not in value
+
+
 def decode_stash(raw: str) -> dict[str, Saved]:
     if not raw:
         return {}
@@ -186,8 +225,7 @@ def decode_stash(raw: str) -> dict[str, Saved]:
     except (ValueError, RecursionError):
         data = None
     valid = isinstance(data, dict) and all(
-        isinstance(saved, dict)
-        and all(isinstance(value, (str, type(None))) for value in saved.values())
+        isinstance(saved, dict) and all(_restorable(value) for value in saved.values())
         for saved in data.values()
     )
     if not valid:

@@ -17,9 +17,36 @@ class MfaEnvError(Exception):
 PREFIX = "mfaenv: "
 
 
+def printable(text: str) -> str:
+    """``text`` safe to show on a terminal: each control character (C0, DEL, C1) as
+    ``\\xNN``, and each byte that was not UTF-8 (a surrogate escape) as ``\\xNN`` too.
+    A profile named ``a\\x1b[2Jb`` then clears no screen and sets no title."""
+    if text.isprintable():
+        return text
+    out = []
+    for char in text:
+        point = ord(char)
+        if point < 0x20 or 0x7F <= point < 0xA0:
+            out.append(f"\\x{point:02x}")
+        elif 0xDC80 <= point <= 0xDCFF:  # a byte os.environ could not decode
+            out.append(f"\\x{point - 0xDC00:02x}")
+        elif 0xD800 <= point <= 0xDFFF:
+            out.append(f"\\u{point:04x}")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def one_line(text: str) -> str:
+    """``text`` as one printable line: line breaks (an AWS message may have some) become
+    spaces, other control characters are escaped."""
+    return printable(" ".join(text.split("\n")).replace("\r", ""))
+
+
 def warn(message: str) -> None:
     """One line for the user on stderr (stdout is for shell code only)."""
-    sys.stderr.write(PREFIX + message + "\n")
+    sys.stderr.write(PREFIX + one_line(message) + "\n")
+
 
 
 def debug(message: str) -> None:

@@ -248,7 +248,10 @@ class Login:
             or self.config().profile(request.profile).serial
         )
         if serial is not None:
-            return Device(serial), None
+            from mfaenv.arns import check_serial
+
+            where = "--serial" if request.serial else "the MFA device (mfa_serial or serial)"
+            return Device(check_serial(serial, where)), None
         cached = self.cache.serial_for(key_fingerprint)
         if cached is not None:
             return Device(cached.serial, cached.arn), None
@@ -314,6 +317,7 @@ class Login:
                     return cached
             code = self.fresh_code(device, request, source)
             session = call(device, code).replace(source=key_fingerprint)
+            refuse_expired(session.expires, self.clock.now(), self.gateway().server_time)
             try:
                 self.cache.remember_code(device.serial, code, int(self.clock.now()))
                 self.cache.save_session(session, request.cache_name)
@@ -399,6 +403,7 @@ class Login:
             mfa = self.mfa_session(source_request, source, reason)
         spec = replace(role, session_name=session_name(role, mfa.arn))
         credentials, expires, assumed = gateway.assume_role(mfa.credentials, spec, duration)
+        refuse_expired(expires, self.clock.now(), gateway.server_time)
         session = Session(
             request.profile,
             credentials,
@@ -414,6 +419,30 @@ class Login:
         except MfaEnvError as err:
             warn(f"{err}; the session is yours but is not cached for other shells")
         return session
+
+
+# Our clock and the server's may differ by this much before it is worth a word.
+CLOCK_SLACK = 60
+
+
+def refuse_expired(expires: int, now: float, server_time: float | None) -> None:
+    """Refuse credentials that are over already. Where the server's clock (its Date)
+    says they are not, ours is wrong: say by how much."""
+    if expires > now:
+        return
+    from mfaenv.timefmt import format_duration, to_rfc3339
+
+    ended = to_rfc3339(max(expires, 0)) if expires < 253402300800 else "?"
+    if server_time is not None and expires > server_time and now - server_time > CLOCK_SLACK:
+        raise MfaEnvError(
+            f"this computer's clock is {format_duration(int(now - server_time))} ahead of "
+            f"AWS's, so the new session (until {ended}) would count as expired; set the "
+            "clock right (timedatectl set-ntp true) and try again"
+        )
+    raise MfaEnvError(
+        f"STS answered with credentials that had already expired (at {ended}); check "
+        "AWS_ENDPOINT_URL and this computer's clock"
+    )
 
 
 def session_name(role: RoleSpec, user_arn: str | None) -> str:

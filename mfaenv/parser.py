@@ -149,6 +149,10 @@ def build() -> _Parser:
     add("off", off_text, prog="mfa off")
     add("sh-off", "end the MFA session (used by `mfa off`)", prog="mfa off")
 
+    follow = add("sh-follow", "take a newer session of this shell's profile (the prompt hook)")
+    follow.add_argument("marker", help="the marker file of the session this shell holds")
+    follow.add_argument("held", nargs="?", default="", help="the generation this shell holds")
+
     box = add("sh-sandbox", "local STS/IAM to try mfa", prog="mfa sandbox")
     box.add_argument("action", choices=("start", "stop"))
 

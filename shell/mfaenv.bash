@@ -72,8 +72,27 @@ __mfaenv_segment() {
     MFAENV_SEGMENT=$__mfaenv_text
 }
 
+# Follow: a newer session of this shell's profile, made by any mfaenv (another terminal,
+# credential-process, exec), is taken at the next prompt. mfa leaves the path of the
+# profile's marker in __mfaenv_follow and the session held in __mfaenv_follow_gen; per
+# prompt bash reads the marker with `read` (no process), and runs mfaenv once when it
+# names another session. The marker is compared, never evaluated. MFAENV_FOLLOW=0 stops it.
+__mfaenv_follow_check() {
+    [ -n "${__mfaenv_follow-}" ] && [ -n "${MFAENV_PROFILE-}" ] || return 0
+    [ "${MFAENV_FOLLOW-}" != 0 ] || return 0
+    [[ -f $__mfaenv_follow && ! -h $__mfaenv_follow && -O $__mfaenv_follow ]] || return 0
+    local __mfaenv_gen='' __mfaenv_held=${__mfaenv_follow_gen-}
+    \builtin read -r __mfaenv_gen <"$__mfaenv_follow" 2>/dev/null
+    [ -n "$__mfaenv_gen" ] && [ "$__mfaenv_gen" != "$__mfaenv_held" ] || return 0
+    # Remembered first, so a session that cannot be followed costs one process, not one a prompt.
+    __mfaenv_follow_gen=$__mfaenv_gen
+    \builtin export -n __mfaenv_follow_gen
+    __mfaenv_eval sh-follow --shell bash "$__mfaenv_follow" "$__mfaenv_held"
+}
+
 __mfaenv_prompt_hook() {
     local __mfaenv_status=$?
+    __mfaenv_follow_check
     __mfaenv_segment
     return "$__mfaenv_status"
 }

@@ -82,3 +82,25 @@ end
 function mfa_prompt --description 'The MFA session and its time left, for a prompt'
     __mfaenv_segment
 end
+
+# Follow: a newer session of this shell's profile, made by any mfaenv (another terminal,
+# credential-process, exec), is taken before the next prompt. mfa leaves the path of the
+# profile's marker in __mfaenv_follow and the session held in __mfaenv_follow_gen; per
+# prompt fish reads the marker with `read` (no process), and runs mfaenv once when it
+# names another session. The marker is compared, never evaluated. MFAENV_FOLLOW=0 stops it.
+function __mfaenv_follow_check
+    set -q __mfaenv_follow[1]; and set -q MFAENV_PROFILE; or return 0
+    test "$MFAENV_FOLLOW" != 0; or return 0
+    test -f "$__mfaenv_follow"; and not test -L "$__mfaenv_follow"; and test -O "$__mfaenv_follow"; or return 0
+    set -l gen
+    read -l gen <$__mfaenv_follow 2>/dev/null
+    set -l held "$__mfaenv_follow_gen"
+    test -n "$gen"; and test "$gen" != "$held"; or return 0
+    # Remembered first, so a session that cannot be followed costs one process, not one a prompt.
+    set -g __mfaenv_follow_gen $gen
+    __mfaenv_eval sh-follow --shell fish $__mfaenv_follow $held
+end
+
+function __mfaenv_prompt_hook --on-event fish_prompt
+    __mfaenv_follow_check
+end

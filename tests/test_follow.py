@@ -1,0 +1,286 @@
+"""Follow: a refresh in one terminal reaches every shell of that profile at its next prompt.
+
+Several real interactive shells at once, each on its own pty, against the moto server;
+strace proves that a prompt starts no process while nothing changed.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import Home, Mfa, init_command, need, run_shell, write_config, write_profile
+from terminal import Terminal
+
+from mfaenv.cache import Cache, generation
+from mfaenv.sandbox import DemoUser
+from mfaenv.session import Credentials, Session
+
+_codes = itertools.count(100001)
+PROMPT = "READY$ "
+
+
+def code() -> str:
+    """A code not used before in this run: each code is spent once."""
+    return str(next(_codes))
+
+
+class Shell:
+    """One interactive shell on a pty, with a prompt that says it is ready."""
+
+    def __init__(self, name: str, rc_dir: Path, env: dict[str, str]) -> None:
+        self.name = name
+        self.seen = 0  # commands run, each followed by its mark
+        env = dict(env, TERM="dumb", NO_COLOR="1")
+        if name == "bash":
+            rc = rc_dir / "bashrc"
+            rc.write_text(init_command("bash") + "\nPS1='READY$ '\n")
+            argv = [need("bash"), "--rcfile", str(rc), "-i"]
+        elif name == "zsh":
+            (rc_dir / ".zshrc").write_text(init_command("zsh") + "\nPROMPT='READY$ '\n")
+            env["ZDOTDIR"] = str(rc_dir)
+            argv = [need("zsh"), "-i"]
+        else:
+            setup = init_command("fish") + "; function fish_prompt; printf 'READY$ '; end"
+            argv = [need("fish"), "--no-config", "-i", "-C", setup]
+        self.terminal = Terminal(argv, env)
+        self.wait_prompt()
+
+    def wait_prompt(self) -> None:
+        self.terminal.read_until(re.escape(PROMPT))
+
+    def run(self, command: str) -> str:
+        """Type ``command`` (each line given a prompt), then a line that prints a mark;
+        what the shell printed until the mark."""
+        self.seen += 1
+        start = len(self.terminal.output)
+        self.terminal.send(command + "\r")
+        self.terminal.send(f"printf 'D%s_{self.seen}\\n' ONE\r")
+        self.terminal.read_until(rf"DONE_{self.seen}\r?\n", timeout=60)
+        return self.terminal.output[start:].decode("utf-8", "replace")
+
+    def key(self) -> str:
+        """The AWS_ACCESS_KEY_ID this shell holds and, for a session, its end (moto gives
+        every session the same key id): empty when the shell holds no key."""
+        out = self.run('printf \'K%s=[%s %s]\\n\' E "$AWS_ACCESS_KEY_ID" "$MFAENV_EXPIRES"')
+        found = re.findall(r"KE=\[([^\]]*)\]", out)
+        assert found, f"{self.name}: no key line in {out!r}"
+        return str(found[-1]).strip()
+
+    def close(self) -> None:
+        self.terminal.close()
+
+
+@pytest.fixture
+def shells(tmp_path: Path) -> Iterator[list[Shell]]:
+    opened: list[Shell] = []
+    yield opened
+    for shell in opened:
+        shell.close()
+
+
+def open_shell(name: str, tmp_path: Path, opened: list[Shell], **env: str) -> Shell:
+    rc_dir = tmp_path / f"rc{len(opened)}"
+    rc_dir.mkdir()
+    shell = Shell(name, rc_dir, dict(os.environ, **env))
+    opened.append(shell)
+    return shell
+
+
+def test_a_refresh_in_one_terminal_reaches_the_others_at_their_next_prompt(
+    shell: str, demo: DemoUser, home: Home, tmp_path: Path, shells: list[Shell]
+) -> None:
+    write_profile(home, "other", demo.access_key_id, demo.secret_access_key)
+    first = open_shell(shell, tmp_path, shells)
+    second = open_shell(shell, tmp_path, shells)
+    other = open_shell(shell, tmp_path, shells)
+    opted_out = open_shell(shell, tmp_path, shells)
+
+    first.run(f"mfa {code()} --duration 1h")
+    old = first.key()
+    assert old.startswith("AKIA"), first.terminal.text
+    assert "reused the cached MFA session" in second.run("mfa")
+    assert second.key() == old, "a new terminal reuses the cached session"
+    other.run(f"mfa {code()} --profile other --duration 1h")
+    other_key = other.key()
+    said = opted_out.run("mfa")
+    assert "left" in said, said
+    opted_out.run("MFAENV_FOLLOW=0" if shell != "fish" else "set -g MFAENV_FOLLOW 0")
+    assert opted_out.key() == old
+
+    refreshed = first.run(f"mfa {code()} --duration 2h")
+    new = first.key()
+    assert new != old and new.startswith("AKIA"), refreshed
+
+    said = second.run("")  # one prompt, no command
+    assert "now holds the newer MFA session of profile 'default'" in said
+    assert second.key() == new
+    assert other.key() == other_key, "another profile's shell is untouched"
+    assert opted_out.key() == old, "MFAENV_FOLLOW=0 keeps this shell's session"
+
+    # The stash is intact: mfa off restores the state before the first mfa (no key).
+    second.run("mfa off")
+    assert second.key() == ""
+    first.run(f"mfa {code()} --duration 3h")
+    newest = first.key()
+    assert newest not in (new, old)
+    second.run("")
+    assert second.key() == "", "a shell that ran mfa off stops following"
+
+
+def test_off_after_following_restores_keys_that_were_in_the_environment(
+    shell: str, demo: DemoUser, tmp_path: Path, shells: list[Shell]
+) -> None:
+    keys = {
+        "AWS_ACCESS_KEY_ID": demo.access_key_id,
+        "AWS_SECRET_ACCESS_KEY": demo.secret_access_key,
+    }
+    first = open_shell(shell, tmp_path, shells, **keys)
+    second = open_shell(shell, tmp_path, shells, **keys)
+    first.run(f"mfa {code()} --duration 1h")
+    second.run("mfa")
+    first.run(f"mfa {code()} --duration 2h")
+    new = first.key()
+    second.run("")
+    assert second.key() == new
+    second.run("mfa off")
+    assert second.key() == demo.access_key_id
+
+
+# --- in-process: what the core writes and decides ---------------------------------------
+
+
+def test_mfa_tells_the_shell_which_marker_to_watch(mfaenv: Mfa, demo: DemoUser, home: Home) -> None:
+    run = mfaenv.mfa(code(), "--duration", "1h")
+    assert run.status == 0, run.stderr
+    marker = home.cache / "mfaenv" / "sessions" / "default.gen"
+    assert oct(marker.stat().st_mode & 0o777) == "0o600"
+    line = marker.read_text()
+    assert f"__mfaenv_follow='{marker}'; \\builtin export -n __mfaenv_follow\n" in run.stdout
+    assert f"__mfaenv_follow_gen='{line.strip()}'" in run.stdout
+    assert demo.access_key_id not in line and "ASIA" not in line, "no key in the marker"
+
+
+def test_follow_false_in_the_config_writes_no_marker(
+    mfaenv: Mfa, demo: DemoUser, home: Home
+) -> None:
+    assert mfaenv.mfa(code(), "--duration", "1h").status == 0
+    marker = home.cache / "mfaenv" / "sessions" / "default.gen"
+    assert marker.exists()
+    write_config(home, "follow = false\n")
+    assert mfaenv.mfa(code(), "--duration", "1h").status == 0
+    assert not marker.exists(), "the old marker is removed, so no shell follows"
+
+
+def test_a_bad_follow_value_in_the_config_is_refused(
+    mfaenv: Mfa, demo: DemoUser, home: Home
+) -> None:
+    path = write_config(home, 'follow = "no"\n')
+    run = mfaenv.mfa(code())
+    assert (run.status, run.stdout) == (1, "")
+    assert run.stderr == f"mfaenv: {path}: follow in the top level must be true or false\n"
+
+
+# --- strace: no process per prompt while nothing changed -----------------------------
+
+
+def _marker_setup(home: Home, shell: str, changed: bool) -> tuple[str, dict[str, str]]:
+    """A cached session with its marker, and a shell that holds it (or an older one)."""
+    cache = Cache(home.cache / "mfaenv")
+    session = Session(
+        profile="dev",
+        credentials=Credentials("ASIANEWER", "s", "t"),
+        expires=int(time.time()) + 3600,
+        serial="arn:aws:iam::1:mfa/a",
+    )
+    cache.save_session(session, "dev")
+    marker = cache.marker_path("dev")
+    held = generation(session) if not changed else "1.older.-"
+    env = dict(os.environ, MFAENV_PROFILE="dev", MFAENV_EXPIRES=str(int(time.time()) + 60))
+    env["AWS_ACCESS_KEY_ID"] = "ASIAHELD" if changed else "ASIANEWER"
+    if shell == "fish":
+        setup = f"set -g __mfaenv_follow '{marker}'; set -g __mfaenv_follow_gen '{held}'"
+    else:
+        setup = f"__mfaenv_follow='{marker}'; __mfaenv_follow_gen='{held}'"
+    return setup, env
+
+
+def _processes(shell: str, setup: str, renders: int, env: dict[str, str], log: Path) -> list[str]:
+    """The processes the shell starts: init, the setup and ``renders`` prompt hooks."""
+    strace = need("strace")
+    call = (
+        "__mfaenv_prompt_hook; mfa_prompt >/dev/null" if shell == "fish" else "__mfaenv_prompt_hook"
+    )
+    script = init_command(shell) + "\n" + setup + "\n" + f"{call}\n" * renders
+    flags = {"bash": ["--norc"], "zsh": ["-f"], "fish": ["--no-config"]}[shell]
+    subprocess.run(
+        [strace, "-f", "-qq", "-e", "trace=execve,clone,clone3,fork,vfork", "-o", str(log),
+         need(shell), *flags, "-c", script],
+        env=env, check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    started = []
+    for line in log.read_text().splitlines():
+        if "CLONE_THREAD" in line or "resumed>" in line:
+            continue
+        if re.search(r"\b(execve|clone3?|v?fork)\(", line):
+            started.append(line)
+    return started
+
+
+def test_a_prompt_starts_no_process_while_the_session_is_unchanged(
+    shell: str, home: Home, tmp_path: Path
+) -> None:
+    setup, env = _marker_setup(home, shell, changed=False)
+    baseline = _processes(shell, setup, 0, env, tmp_path / "0")
+    assert len(baseline) > 0
+    assert len(_processes(shell, setup, 40, env, tmp_path / "40")) == len(baseline)
+
+
+def test_a_changed_session_costs_one_mfaenv_process_for_all_prompts(
+    shell: str, home: Home, tmp_path: Path
+) -> None:
+    setup, env = _marker_setup(home, shell, changed=True)
+    baseline = _processes(shell, setup, 0, env, tmp_path / "0")
+    after = _processes(shell, setup, 40, env, tmp_path / "40")
+    runs = [line for line in after if "execve(" in line and "sh-follow" in line]
+    assert len(runs) == 1, after
+    assert len(after) > len(baseline)
+
+
+def test_a_marker_that_is_not_a_regular_file_is_not_read(shell: str, home: Home) -> None:
+    """A FIFO in the marker's place would block a `read`: the hook never opens it."""
+    setup, env = _marker_setup(home, shell, changed=True)
+    marker = Cache(home.cache / "mfaenv").marker_path("dev")
+    Path(marker).unlink()
+    os.mkfifo(marker, 0o600)
+    call = "__mfaenv_prompt_hook; echo prompt-ok"
+    result = run_shell(shell, f"{init_command(shell)}\n{setup}\n{call}\n", env, timeout=30)
+    assert (result.stdout, result.stderr) == ("prompt-ok\n", "")
+
+
+def test_a_session_made_from_another_long_lived_key_is_not_followed(
+    mfaenv: Mfa, home: Home, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = Cache(home.cache / "mfaenv")
+    mine = Session("dev", Credentials("ASIAMINE", "s", "t"), int(time.time()) + 600, "arn:x",
+                   source="mine")  # fmt: skip
+    theirs = mine.replace(credentials=Credentials("ASIATHEIRS", "s", "t"), source="theirs",
+                          expires=mine.expires + 3600)  # fmt: skip
+    cache.save_session(theirs, "dev")
+    monkeypatch.setenv("MFAENV_PROFILE", "dev")
+    monkeypatch.setenv("MFAENV_EXPIRES", str(mine.expires))
+    monkeypatch.setenv("__MFAENV_STASH", '{"session":{}}')
+    marker = cache.marker_path("dev")
+    run = mfaenv("sh-follow", "--shell", "bash", marker, generation(mine))
+    assert (run.status, run.stdout, run.stderr) == (0, "", "")
+    cache.save_session(theirs.replace(source="mine"), "dev")
+    monkeypatch.setenv("__MFAENV_STASH", '{"session":{}}')
+    run = mfaenv("sh-follow", "--shell", "bash", marker, generation(mine))
+    assert "export AWS_ACCESS_KEY_ID='ASIATHEIRS'\n" in run.stdout
+    assert run.stderr.startswith("mfaenv: this shell now holds the newer MFA session of profile")

@@ -1,0 +1,284 @@
+"""Bad inputs of every kind: never an internal error, never a secret, never a changed file.
+
+The table below is data: each case names what is set up (an STS reply, an argument, a
+variable, a config or cache file) and the words given to ``mfa``. Every case must end
+with exactly one ``mfaenv:`` line on stderr, nothing on stdout, exit 1 or 2 (never 70,
+the internal error) and no file under the home changed. Hypothesis then throws
+generated text at the parsers and the cache readers with the same rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+from conftest import Home, Mfa
+from fakeaws import SERIAL, FakeAws, Reply, Request
+
+ROLE = "arn:aws:iam::111122223333:role/Admin"
+LONG_SECRET = "long/lived+secret"
+SESSION_ARGS = ("123456", "--serial", SERIAL)
+
+
+def _gst(inner: str, status: int = 200) -> Callable[[Request], Reply]:
+    """A GetSessionToken reply with ``inner`` as its result."""
+    body = (
+        "<GetSessionTokenResponse><GetSessionTokenResult>"
+        f"{inner}</GetSessionTokenResult></GetSessionTokenResponse>"
+    )
+    return lambda request: Reply(status, body)
+
+
+def _credentials(expiration: str = "2099-01-01T00:00:00Z", token: str = "FwoGZXIvYXdz//t==") -> str:
+    return (
+        "<Credentials><AccessKeyId>ASIAFAKE</AccessKeyId>"
+        "<SecretAccessKey>s/e+cret</SecretAccessKey>"
+        f"<SessionToken>{token}</SessionToken><Expiration>{expiration}</Expiration>"
+        "</Credentials>"
+    )
+
+
+def _raw(body: str, status: int = 200) -> Callable[[Request], Reply]:
+    return lambda request: Reply(status, body)
+
+
+@dataclass(frozen=True)
+class Case:
+    """One bad input. ``words``: what follows ``mfa``; the rest: what is set up first."""
+
+    name: str
+    words: tuple[str, ...] = SESSION_ARGS
+    reply: Callable[[Request], Reply] | None = None  # GetSessionToken's answer
+    env: dict[str, str] = field(default_factory=dict)
+    config: str | None = None  # the mfaenv config file
+    aws_config: str = ""  # appended to ~/.aws/config
+    cache: dict[str, str | None] = field(default_factory=dict)  # path -> text (None: dir)
+
+
+SERVER = [
+    Case("empty 200", reply=_raw("")),
+    Case("html 200", reply=_raw("<html><body><h1>Welcome</h1></body></html>")),
+    Case("html 403", reply=_raw("<html><body>Forbidden</body></html>", 403)),
+    Case("html 500", reply=_raw("<html><body>oops</body></html>", 500)),
+    Case("garbage 200", reply=_raw("\x01\x02 not xml at all <<<")),
+    Case("truncated xml", reply=_raw("<GetSessionTokenResponse><GetSessionTokenResult><Cre")),
+    Case("no credentials", reply=_gst("")),
+    Case("credentials without a key", reply=_gst("<Credentials></Credentials>")),
+    Case("bad expiration", reply=_gst(_credentials(expiration="soon"))),
+    Case("huge expiration", reply=_gst(_credentials(expiration="99999-12-31T00:00:00Z"))),
+    Case("expiration year 0", reply=_gst(_credentials(expiration="0000-01-01T00:00:00Z"))),
+    Case("expired already", reply=_gst(_credentials(expiration="2001-01-01T00:00:00Z"))),
+    Case("150 KB session token", reply=_gst(_credentials(token="A" * 150_000))),
+    Case("deeply nested reply", reply=_raw("<a>" * 50_000 + "</a>" * 50_000)),
+    Case(
+        "error with newlines",
+        reply=_raw(
+            "<ErrorResponse><Error><Code>Weird</Code><Message>line one\nline two\r\nthree"
+            "</Message></Error></ErrorResponse>",
+            400,
+        ),
+    ),
+    Case(
+        "error with escapes",
+        reply=_raw(
+            "<ErrorResponse><Error><Code>Weird</Code><Message>clear&#x1b;[2J&#x7;"
+            "</Message></Error></ErrorResponse>",
+            400,
+        ),
+    ),
+]
+
+ARGUMENTS = [
+    Case("superscript duration", words=(*SESSION_ARGS, "--duration", "\u00b2\u00b3")),
+    Case("5000-digit duration", words=(*SESSION_ARGS, "--duration", "9" * 5000)),
+    Case("5000-digit minutes", words=(*SESSION_ARGS, "--duration", "9" * 5000 + "m")),
+    Case("full-width duration", words=(*SESSION_ARGS, "--duration", "\uff11\uff12h")),
+    Case("arabic-indic duration", words=(*SESSION_ARGS, "--duration", "\u0661\u0662h")),
+    Case("empty duration", words=(*SESSION_ARGS, "--duration", "")),
+    Case("empty profile", words=(*SESSION_ARGS, "--profile", "")),
+    Case("empty serial", words=("123456", "--serial", "")),
+    Case("empty totp", words=("--serial", SERIAL, "--totp", "")),
+    Case("empty role", words=(*SESSION_ARGS, "--role", "")),
+    Case("serial not an arn", words=("123456", "--serial", "notanarn")),
+    Case("serial with spaces", words=("123456", "--serial", "arn:aws:iam::1:mfa/a b c d")),
+    Case("serial far too long", words=("123456", "--serial", SERIAL + "x" * 3000)),
+    Case("role garbage", words=(*SESSION_ARGS, "--role", "garbage")),
+    Case("role 3000 chars", words=(*SESSION_ARGS, "--role", ROLE + "x" * 3000)),
+    Case("role of another kind", words=(*SESSION_ARGS, "--role", SERIAL)),
+    Case("totp file is a directory", words=("--serial", SERIAL, "--totp", "file:/")),
+    Case("totp file missing", words=("--serial", SERIAL, "--totp", "file:/nonexistent/x")),
+    Case("totp unknown kind", words=("--serial", SERIAL, "--totp", "vault:x")),
+    Case("totp command unbalanced", words=("--serial", SERIAL, "--totp", 'command:"x')),
+    Case("totp command empty", words=("--serial", SERIAL, "--totp", "command: ")),
+    Case("totp command not found", words=("--serial", SERIAL, "--totp", "command:/nonexistent")),
+    Case("totp command no digits", words=("--serial", SERIAL, "--totp", "command:echo hi")),
+    Case("full-width code", words=("\uff11\uff12\uff13\uff14\uff15\uff16", "--serial", SERIAL)),
+    Case("seven digits", words=("1234567", "--serial", SERIAL)),
+    Case("exec empty command", words=("exec", "--", "")),
+    Case("exec nothing", words=("exec", "--")),
+    Case("exec missing program", words=("exec", "--serial", SERIAL, "--", "/nonexistent/x")),
+    Case("profile with a newline", words=(*SESSION_ARGS, "--profile", "a\nb")),
+    Case("profile with escapes", words=(*SESSION_ARGS, "--profile", "a\x1b[2Jb")),
+]
+
+ENVIRONMENT = [
+    Case("bad endpoint url", env={"AWS_ENDPOINT_URL": "not a url"}),
+    Case("endpoint url broken ipv6", env={"AWS_ENDPOINT_URL": "http://[::1"}),
+    Case("endpoint url bad port", env={"AWS_ENDPOINT_URL": "http://127.0.0.1:99999"}),
+    Case(
+        "huge MFAENV_EXPIRES, status",
+        words=("status",),
+        env={"MFAENV_PROFILE": "dev", "MFAENV_EXPIRES": "9" * 5000},
+    ),
+    Case(
+        "deeply nested stash",
+        words=("off",),
+        env={"MFAENV_PROFILE": "dev", "__MFAENV_STASH": "[" * 100_000},
+    ),
+    Case(
+        "stash of the wrong shape",
+        words=("off",),
+        env={"MFAENV_PROFILE": "dev", "__MFAENV_STASH": '{"session": [1, 2]}'},
+    ),
+    Case(
+        "lone surrogate in the stash",
+        words=("off",),
+        env={"MFAENV_PROFILE": "dev", "__MFAENV_STASH": '{"session":{"AWS_PROFILE":"\\ud800"}}'},
+    ),
+    Case(
+        "stash over 64 KiB, new session",
+        env={
+            "MFAENV_PROFILE": "dev",
+            "__MFAENV_STASH": '{"session":{"AWS_PROFILE":"' + "x" * 70_000 + '"}}',
+        },
+    ),
+]
+
+CONFIG = [
+    Case("nested toml", config="a = " + "[" * 100_000),
+    Case("config not utf-8", config='duration = "\udcff"'),
+    Case("config duration 5000 digits", config=f"duration = {'9' * 5000}"),
+    Case("config duration huge int", config="duration = 99999999999999999999999"),
+    Case(
+        "config totp a directory",
+        words=("--serial", SERIAL),
+        config='[profiles.default]\ntotp = "file:/"\n',
+    ),
+    Case(
+        "config serial not an arn", words=("123456",), config='[profiles.default]\nserial = "x"\n'
+    ),
+    Case(
+        "bad region",
+        aws_config="[profile r]\nregion = not a region!\n",
+        words=(*SESSION_ARGS, "--profile", "r"),
+    ),
+    Case(
+        "credential_process prints non-JSON",
+        aws_config="[profile p]\ncredential_process = echo not json\n",
+        words=(*SESSION_ARGS, "--profile", "p"),
+    ),
+    Case(
+        "credential_process prints nested JSON",
+        aws_config="[profile p]\ncredential_process = python3 -c \"print('['*100000)\"\n",
+        words=(*SESSION_ARGS, "--profile", "p"),
+    ),
+    Case(
+        "source_profile loop",
+        aws_config=(
+            f"[profile a]\nrole_arn = {ROLE}\nsource_profile = b\n"
+            f"[profile b]\nrole_arn = {ROLE}\nsource_profile = a\n"
+        ),
+        words=("123456", "--profile", "a"),
+    ),
+    Case(
+        "source_profile itself",
+        aws_config=f"[profile a]\nrole_arn = {ROLE}\nsource_profile = a\n",
+        words=("123456", "--profile", "a"),
+    ),
+    Case(
+        "role_arn not an arn",
+        aws_config="[profile a]\nrole_arn = garbage\nsource_profile = default\n",
+        words=("123456", "--profile", "a"),
+    ),
+    Case(
+        "duration_seconds 5000 digits",
+        aws_config=f"[profile a]\nrole_arn = {ROLE}\nsource_profile = default\n"
+        f"duration_seconds = {'9' * 5000}\n",
+        words=("123456", "--profile", "a"),
+    ),
+]
+
+CACHE = [
+    Case(
+        "nested json session",
+        words=("--serial", SERIAL),
+        cache={"sessions/default.json": "[" * 100_000},
+    ),
+    Case(
+        "directory as session file",
+        words=("--serial", SERIAL),
+        cache={"sessions/default.json": None},
+    ),
+    Case("sessions is a file", cache={"sessions": "not a directory"}),
+    Case("cache root is a file", cache={"": "not a directory"}),
+    Case("nested json serials", words=("123456",), cache={"serials.json": "[" * 100_000}),
+    Case(
+        "nested json used codes",
+        reply=_raw("<html>no</html>", 403),
+        cache={"used-codes.json": "{" * 100_000},
+    ),
+]
+
+TABLE = {
+    "server": SERVER,
+    "arguments": ARGUMENTS,
+    "environment": ENVIRONMENT,
+    "config": CONFIG,
+    "cache": CACHE,
+}
+
+
+def _set_up(case: Case, home: Home, fake_aws: FakeAws, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_aws.answers["GetSessionToken"] = case.reply or _gst(_credentials())
+    for name, value in case.env.items():
+        monkeypatch.setenv(name, value)
+    if case.config is not None:
+        path = home.config / "mfaenv" / "config.toml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(case.config.encode("utf-8", "surrogateescape"))
+    if case.aws_config:
+        with home.aws_config.open("a") as out:
+            out.write(case.aws_config)
+    root = home.cache / "mfaenv"
+    for relative, text in case.cache.items():
+        path = root / relative if relative else root
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if text is None:
+            path.mkdir(mode=0o700)
+        else:
+            path.write_text(text)
+            path.chmod(0o600)
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param(case, id=f"{kind}: {case.name}")
+        for kind, cases in TABLE.items()
+        for case in cases
+    ],
+)
+def test_a_bad_input_gets_one_line_and_changes_nothing(
+    case: Case, mfaenv: Mfa, home: Home, fake_aws: FakeAws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _set_up(case, home, fake_aws, monkeypatch)
+    before = home.files()
+    run = mfaenv.mfa(*case.words)
+    assert run.status in (1, 2), run
+    assert run.stdout == ""
+    assert run.stderr.startswith("mfaenv: ") and run.stderr.count("\n") == 1, run.stderr
+    assert "internal error" not in run.stderr
+    assert "\x1b" not in run.stderr and "\r" not in run.stderr
+    assert "s/e+cret" not in run.stderr and LONG_SECRET not in run.stderr
+    assert home.files() == before
