@@ -13,7 +13,15 @@ import sys
 
 from mfaenv import __version__
 from mfaenv.cli import EVAL_VERBS, PASSTHROUGH
-from mfaenv.env import SESSION, ShellState, session_expires, session_values
+from mfaenv.env import (
+    FOLLOW_GENERATION_VAR,
+    FOLLOW_MARKER_VAR,
+    SESSION,
+    Change,
+    ShellState,
+    session_expires,
+    session_values,
+)
 from mfaenv.errors import MfaEnvError, warn
 from mfaenv.shells import get_shell
 from mfaenv.timefmt import format_remaining, remaining
@@ -116,10 +124,19 @@ def init(args: Args, clock: Clock) -> int:
 
 
 def on(args: Args, clock: Clock) -> int:
+    from mfaenv.cache import generation
+    from mfaenv.login import Login
+
     shell = get_shell(str(args.shell))
     state = ShellState.from_process()
-    session = _session(args, state, clock)
-    emit(shell.render(state.apply(SESSION, session_values(session))))
+    request = build_request(args, state.environ)
+    login = Login(request, state.without(SESSION), clock=clock)
+    session = login.session()
+    marker = login.cache.marker_path(request.cache_name)
+    # The shell follows this cache name from this session on (mfaenv.follow).
+    follow = {FOLLOW_MARKER_VAR: marker, FOLLOW_GENERATION_VAR: generation(session)}
+    change = state.apply(SESSION, session_values(session)).then(Change(shell_vars=follow))
+    emit(shell.render(change))
     left = format_remaining(remaining(session.expires, clock.now()))
     role = f" as {session.role_label}" if session.role_label else ""
     warn(f"MFA session for profile {session.profile!r}{role}, {left} left")
@@ -168,12 +185,29 @@ def off(args: Args, clock: Clock) -> int:
     if not state.active(SESSION):
         raise MfaEnvError("no MFA session in this shell; nothing to undo")
     change, known = state.remove(SESSION)
-    emit(shell.render(change))
+    stop = Change(shell_vars={FOLLOW_MARKER_VAR: None, FOLLOW_GENERATION_VAR: None})
+    emit(shell.render(change.then(stop)))
     if not known:
         warn(
             "this shell inherited its MFA session, so the keys it replaced are unknown here; "
             "the session variables are unset"
         )
+    return 0
+
+
+def follow(args: Args, clock: Clock) -> int:
+    """The prompt hook saw the marker change: the newer session, or nothing to eval."""
+    from mfaenv.follow import follow_change
+
+    shell = get_shell(str(args.shell))
+    state = ShellState.from_process()
+    change = follow_change(state, args.marker, args.held, clock)
+    if change is None:
+        return 0
+    emit(shell.render(change))
+    left = format_remaining(remaining(int(change.env["MFAENV_EXPIRES"] or 0), clock.now()))
+    profile = change.env["MFAENV_PROFILE"]
+    warn(f"this shell now holds the newer MFA session of profile {profile!r}, {left} left")
     return 0
 
 
@@ -309,6 +343,7 @@ COMMANDS: dict[str, Callable[[Args, Clock], int]] = {
     "exec": exec_,
     "credential-process": credential_process,
     "sh-off": off,
+    "sh-follow": follow,
     "status": status,
     "enroll": enroll,
     "rotate-key": rotate_key,

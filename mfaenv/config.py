@@ -43,6 +43,7 @@ class Config:
     path: Path
     duration: int | None = None
     profiles: Mapping[str, ProfileConfig] = field(default_factory=dict)
+    follow: bool = True  # shells pick up a newer session of their profile (mfaenv.follow)
 
     def profile(self, name: str) -> ProfileConfig:
         return self.profiles.get(name, ProfileConfig())
@@ -60,6 +61,12 @@ def _text(value: object) -> str:
     return value
 
 
+def _bool(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("must be true or false")
+    return value
+
+
 def _role_mode(value: object) -> str:
     if value not in ROLE_MODES:
         raise ValueError('must be "chain" or "direct"')
@@ -67,7 +74,7 @@ def _role_mode(value: object) -> str:
 
 
 # Each settable key and how its value is read; the same for the top level and profiles.
-_TOP_KEYS: dict[str, Callable[[object], Any]] = {"duration": _duration}
+_TOP_KEYS: dict[str, Callable[[object], Any]] = {"duration": _duration, "follow": _bool}
 _PROFILE_KEYS: dict[str, Callable[[object], Any]] = {
     "serial": _text,
     "duration": _duration,
@@ -123,7 +130,9 @@ def load(path: Path | None = None) -> Config:
         profiles[name] = ProfileConfig(
             **_read_table(path, f"[profiles.{name}]", table, _PROFILE_KEYS)
         )
-    return Config(path, duration=top.get("duration"), profiles=profiles)
+    return Config(
+        path, duration=top.get("duration"), profiles=profiles, follow=top.get("follow", True)
+    )
 
 
 def set_profile_values(profile: str, values: Mapping[str, str], path: Path | None = None) -> Path:

@@ -20,6 +20,10 @@ if TYPE_CHECKING:
     from mfaenv.session import Session
 
 STASH_SHELL_VAR = "__mfaenv_stash"
+# Following (mfaenv.follow): the marker of the held session's cache name, and which
+# session of it this shell holds. Shell variables too; `mfa off` removes them.
+FOLLOW_MARKER_VAR = "__mfaenv_follow"
+FOLLOW_GENERATION_VAR = "__mfaenv_follow_gen"
 STASH_ENV = "__MFAENV_STASH"
 
 # The variables AWS SDKs read credentials from. botocore reads AWS_SECURITY_TOKEN

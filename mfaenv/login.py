@@ -320,7 +320,7 @@ class Login:
             refuse_expired(session.expires, self.clock.now(), self.gateway().server_time)
             try:
                 self.cache.remember_code(device.serial, code, int(self.clock.now()))
-                self.cache.save_session(session, request.cache_name)
+                self.cache.save_session(session, request.cache_name, self.config().follow)
                 if discovered is not None:
                     self.cache.remember_serial(key_fingerprint, discovered)
             except MfaEnvError as err:
@@ -415,7 +415,7 @@ class Login:
             role_user=assumed,
         )
         try:
-            self.cache.save_session(session, request.cache_name)
+            self.cache.save_session(session, request.cache_name, self.config().follow)
         except MfaEnvError as err:
             warn(f"{err}; the session is yours but is not cached for other shells")
         return session
