@@ -84,10 +84,25 @@ class RoleSpec:
     region: str | None = None
 
 
+def _check_sandbox(environ: Mapping[str, str] | None) -> None:
+    """In a shell pointed at the sandbox (``mfa sandbox start``): refuse, saying why,
+    when its server is gone, rather than fail on the profile files it took along."""
+    import os
+
+    environ = os.environ if environ is None else environ
+    if environ.get("MFAENV_SANDBOX"):
+        from mfaenv.sandbox import gone
+
+        problem = gone(environ)
+        if problem is not None:
+            raise MfaEnvError(problem)
+
+
 class Gateway:
     """One botocore session for one command, pointed at one profile at a time."""
 
     def __init__(self, profile: str, *, explicit: bool) -> None:
+        _check_sandbox(None)
         try:
             self._session = botocore.session.Session(profile=profile if explicit else None)
         except botocore.exceptions.BotoCoreError as err:

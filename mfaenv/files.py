@@ -44,6 +44,13 @@ def _xdg_platform() -> bool:
 
 
 def cache_dir() -> str:
+    """``$MFAENV_CACHE`` if set (the sandbox keeps its cache to itself so), else
+    ``$XDG_CACHE_HOME/mfaenv`` (``~/.cache/mfaenv``); platformdirs' answer elsewhere."""
+    override = os.environ.get("MFAENV_CACHE", "")
+    return override if override else home_cache_dir()
+
+
+def home_cache_dir() -> str:
     """``$XDG_CACHE_HOME/mfaenv`` (``~/.cache/mfaenv``); platformdirs' answer elsewhere."""
     if _xdg_platform():
         return os.path.join(_xdg("XDG_CACHE_HOME", "~/.cache"), APP)
@@ -62,7 +69,10 @@ def config_dir() -> str:
 
 
 def config_path() -> str:
-    return os.path.join(config_dir(), "config.toml")
+    """``$MFAENV_CONFIG`` if set (the sandbox's own config), else ``config.toml`` in
+    ``config_dir()``."""
+    override = os.environ.get("MFAENV_CONFIG", "")
+    return override if override else os.path.join(config_dir(), "config.toml")
 
 
 def private_dir(path: StrPath) -> str:

@@ -1,8 +1,14 @@
 """A local STS/IAM (a moto server on 127.0.0.1) with a demo user, to try mfa without AWS.
 
-``mfa sandbox start`` starts it (or finds it running), points this shell at it through
-a profile of its own, and ``mfa sandbox stop`` ends it and puts the shell back. The
-test suite starts its servers with the same ``MotoServer`` and ``seed_demo_user``.
+``mfa sandbox start`` starts it, or attaches the shell to the one already running (from
+any terminal of the user), and points the shell at it through a profile of its own.
+``mfa sandbox stop`` ends it and puts the shell back; in a shell whose sandbox is gone it
+still puts the shell back, and says so.
+
+The sandbox keeps to itself: its AWS files, its mfaenv config (``MFAENV_CONFIG``) and
+its mfaenv cache (``MFAENV_CACHE``) live in one directory, ``sandbox/`` in the user's
+cache, which ``stop`` removes. The test suite starts its servers with the same
+``MotoServer`` and ``seed_demo_user``.
 """
 
 from __future__ import annotations
@@ -10,6 +16,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shlex
+import shutil
 import signal
 import socket
 import subprocess
@@ -17,13 +25,13 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from mfaenv.cache import Cache
 from mfaenv.env import CREDENTIAL_VARS, SESSION, Change, Layer, ShellState
 from mfaenv.errors import MfaEnvError, warn
-from mfaenv.files import cache_dir, private_dir, read_private, write_private
+from mfaenv.files import home_cache_dir, private_dir, read_private, write_private
 
 PROFILE = "mfaenv-sandbox"
 REGION = "us-east-1"
@@ -43,9 +51,13 @@ SANDBOX = Layer(
         "AWS_ENDPOINT_URL_IAM",
         "AWS_REGION",
         "AWS_DEFAULT_REGION",
+        "MFAENV_CONFIG",
+        "MFAENV_CACHE",
         "MFAENV_SANDBOX",
     ),
 )
+# moto's own answer to sts:GetCallerIdentity, whatever the credentials.
+MOTO_IDENTITY = "arn:aws:sts::123456789012:user/moto"
 
 
 def free_port() -> int:
@@ -61,6 +73,15 @@ def answers(url: str, timeout: float = 1.0) -> bool:
             return True
     except (urllib.error.URLError, OSError):
         return False
+
+
+def _add_moto() -> str:
+    """The command that adds moto to the environment this mfaenv runs in."""
+    if f"{os.sep}pipx{os.sep}venvs{os.sep}" in sys.prefix:
+        return "pipx inject mfaenv 'moto[server]>=5'"
+    if sys.prefix != sys.base_prefix:  # a virtual environment: its own pip
+        return f"{shlex.quote(sys.executable)} -m pip install 'moto[server]>=5'"
+    return "install mfaenv with its sandbox extra: pipx install --force '.[sandbox]' in a checkout"
 
 
 @dataclass
@@ -80,10 +101,10 @@ class MotoServer:
             import moto.server  # noqa: F401 - only to tell whether it is installed
         except ImportError:
             raise MfaEnvError(
-                "the sandbox needs moto's server: pip install 'mfaenv[sandbox]'"
+                f"the sandbox needs moto's server, which this mfaenv lacks; add it: {_add_moto()}"
             ) from None
         server = cls(free_port())
-        with log.open("ab") as out:
+        with os.fdopen(os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab") as out:
             server.process = subprocess.Popen(  # noqa: S603 - our interpreter, fixed args
                 [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(server.port)],
                 stdin=subprocess.DEVNULL,
@@ -126,9 +147,13 @@ class DemoUser:
 def seed_demo_user(url: str, *, name: str = DEMO_USER, path: str = DEMO_PATH) -> DemoUser:
     """Create an IAM user with a path, an access key and an enabled virtual MFA device."""
     import boto3
+    import botocore.session
     import pyotp
 
-    iam = boto3.client(
+    # Whatever profile the environment names (a stopped sandbox's, say) is not ours.
+    own = botocore.session.Session()
+    own.get_component("config_store").set_config_variable("profile", None)
+    iam = boto3.session.Session(botocore_session=own).client(
         "iam",
         endpoint_url=url,
         region_name=REGION,
@@ -155,82 +180,179 @@ def seed_demo_user(url: str, *, name: str = DEMO_USER, path: str = DEMO_PATH) ->
 # --- mfa sandbox start / stop ----------------------------------------------------------
 
 
-def _home() -> Path:
-    return Path(cache_dir()) / "sandbox"
+def home() -> Path:
+    """The running sandbox's directory, the same from every terminal: in the user's own
+    cache, never in the one a sandbox shell points mfaenv at."""
+    return Path(home_cache_dir()) / "sandbox"
 
 
-def _running() -> dict[str, object] | None:
+def _recorded() -> dict[str, object] | None:
+    """What the last ``start`` wrote down, whether or not its server still answers."""
     try:
-        raw = read_private(_home() / "state.json")
+        raw = read_private(home() / "state.json")
         state = json.loads(raw) if raw else None
     except (MfaEnvError, ValueError):
         return None
-    if isinstance(state, dict) and isinstance(state.get("url"), str) and answers(state["url"]):
+    if isinstance(state, dict) and isinstance(state.get("url"), str):
         return state
     return None
+
+
+def _running() -> dict[str, object] | None:
+    state = _recorded()
+    return state if state is not None and answers(str(state["url"])) else None
+
+
+def _launch(box: Path) -> dict[str, object]:
+    """A new server with the demo user, and the sandbox's files written afresh."""
+    _remove(box)  # whatever a server that died without `stop` left
+    private_dir(box)
+    server = MotoServer.start(box / "moto.log", detach=True)
+    try:
+        demo = seed_demo_user(server.url)
+        pid = server.process.pid if server.process else None
+        running: dict[str, object] = {
+            "url": server.url,
+            "pid": pid,
+            "arn": demo.arn,
+            "serial": demo.serial,
+        }
+        write_private(box / "totp-secret", (pyotp_uri(demo) + "\n").encode())
+        write_private(
+            box / "credentials",
+            f"[{PROFILE}]\naws_access_key_id = {demo.access_key_id}\n"
+            f"aws_secret_access_key = {demo.secret_access_key}\n".encode(),
+        )
+        write_private(box / "config", f"[profile {PROFILE}]\nregion = {REGION}\n".encode())
+        write_private(box / "state.json", json.dumps(running).encode())
+    except BaseException:
+        server.stop()  # no server without the state that lets `stop` find it
+        _remove(box)
+        raise
+    return running
+
+
+def pyotp_uri(demo: DemoUser) -> str:
+    """The demo device as an ``otpauth://`` URI, the form ``pass otp insert`` takes."""
+    import pyotp
+
+    return pyotp.TOTP(demo.totp_secret).provisioning_uri(
+        name=f"{DEMO_USER}@123456789012", issuer_name="mfaenv sandbox"
+    )
+
+
+def _remove(box: Path) -> None:
+    """Remove the sandbox's directory, and the user's cache directory if that leaves it
+    empty (the sandbox may have been the first to make it)."""
+    if box.is_symlink():
+        box.unlink()
+    elif box.is_dir():
+        shutil.rmtree(box, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        box.parent.rmdir()
+
+
+def _end(pid: object, url: str) -> None:
+    """Stop the server ``start`` left running, and wait (a few seconds) until it is gone."""
+    if not isinstance(pid, int) or pid <= 0:
+        return
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    while answers(url, timeout=0.5) and time.monotonic() < deadline:
+        time.sleep(0.1)
 
 
 def start(state: ShellState) -> Change:
     if state.active(SESSION):
         raise MfaEnvError("this shell has an MFA session; run `mfa off` before the sandbox")
-    if state.active(SANDBOX):
-        raise MfaEnvError(
-            f"the sandbox is already on in this shell ({state.environ['MFAENV_SANDBOX']})"
-        )
-    home = Path(private_dir(_home()))
+    mine = state.environ.get("MFAENV_SANDBOX") if state.active(SANDBOX) else None
     running = _running()
+    if mine is not None and running is not None and running["url"] == mine:
+        raise MfaEnvError(f"the sandbox is already on in this shell ({mine})")
+    box = home()
     if running is None:
-        server = MotoServer.start(home / "moto.log", detach=True)
-        demo = seed_demo_user(server.url)
-        pid = server.process.pid if server.process else None
-        running = {"url": server.url, "pid": pid, "arn": demo.arn, "serial": demo.serial}
-        write_private(home / "state.json", json.dumps(running).encode())
-        write_private(home / "totp-secret", (demo.totp_secret + "\n").encode())
-        write_private(
-            home / "credentials",
-            f"[{PROFILE}]\naws_access_key_id = {demo.access_key_id}\n"
-            f"aws_secret_access_key = {demo.secret_access_key}\n".encode(),
-        )
-        write_private(home / "config", f"[profile {PROFILE}]\nregion = {REGION}\n".encode())
+        running = _launch(box)
+        what = "sandbox started"
+    else:
+        what = "this shell joins the sandbox already running"
     url = str(running["url"])
+    if mine is not None:
+        what += f" (the one this shell used, at {mine}, had stopped)"
     warn(
-        f"sandbox STS/IAM at {url}: IAM user {running['arn']} with MFA device "
-        f"{running['serial']}. Try `mfa 123456` (the sandbox takes any 6 digits) or "
-        f"`mfa --totp file:{home / 'totp-secret'}`, `mfa status`, `mfa off`, then "
-        "`mfa sandbox stop`"
+        f"{what}: a local STS and IAM (moto) at {url} with the IAM user {running['arn']} "
+        f"and its MFA device {running['serial']}"
     )
-    return state.apply(
+    warn(
+        "it takes any 6 digits as a code, each code once: try `mfa 123456`, `mfa status`, "
+        f"`mfa off`; or codes from the device's secret: `mfa --totp file:{box / 'totp-secret'}`"
+    )
+    warn(
+        f"moto answers get-caller-identity with its fixed identity {MOTO_IDENTITY}, "
+        "whoever asks; `mfa sandbox start` in another terminal joins this sandbox, "
+        "`mfa sandbox stop` ends it for every terminal"
+    )
+    before = ShellState(state.without(SANDBOX), state.stash)
+    return before.apply(
         SANDBOX,
         {
             "AWS_PROFILE": PROFILE,
-            "AWS_CONFIG_FILE": str(home / "config"),
-            "AWS_SHARED_CREDENTIALS_FILE": str(home / "credentials"),
+            "AWS_CONFIG_FILE": str(box / "config"),
+            "AWS_SHARED_CREDENTIALS_FILE": str(box / "credentials"),
             "AWS_ENDPOINT_URL": url,
             "AWS_REGION": REGION,
+            "MFAENV_CONFIG": str(box / "mfaenv.toml"),
+            "MFAENV_CACHE": str(box / "cache"),
             "MFAENV_SANDBOX": url,
         },
     )
 
 
 def stop(state: ShellState) -> Change:
+    mine = state.environ.get("MFAENV_SANDBOX") if state.active(SANDBOX) else None
+    recorded = _recorded()
+    running = recorded if recorded is not None and answers(str(recorded["url"])) else None
+    if mine is None and recorded is None:
+        raise MfaEnvError("the sandbox is not running")
     change = Change()
     if state.active(SESSION):
         change, _ = state.remove(SESSION)
         state = state.after(change)
-    running = _running()
-    if running is None and not state.active(SANDBOX):
-        raise MfaEnvError("the sandbox is not running")
-    pid = running.get("pid") if running else None
-    if isinstance(pid, int):
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGTERM)
-    home = _home()
-    for name in ("state.json", "credentials", "config", "totp-secret", "moto.log"):
-        (home / name).unlink(missing_ok=True)
-    with contextlib.suppress(OSError):
-        home.rmdir()
-    Path(Cache().session_path(PROFILE)).unlink(missing_ok=True)
-    warn("sandbox stopped")
+    if running is not None and (mine is None or running["url"] == mine):
+        _end(running.get("pid"), str(running["url"]))
+        _remove(home())
+        message = "sandbox stopped"
+    else:
+        if running is None:
+            _remove(home())  # a server that died without `stop` (a reboot, say)
+        message = "the sandbox had already stopped"
+        if running is not None:
+            message += f"; another one runs at {running['url']} (`mfa sandbox stop` again ends it)"
     if state.active(SANDBOX):
         change = change.then(state.remove(SANDBOX)[0])
+        message += "; this shell is back as it was before `mfa sandbox start`"
+    warn(message)
     return change
+
+
+def gone(environ: Mapping[str, str]) -> str | None:
+    """Why a shell pointed at the sandbox cannot reach it (None while it answers)."""
+    mine = environ.get("MFAENV_SANDBOX")
+    if not mine:
+        return None
+    recorded = _recorded()
+    if recorded is None:
+        return (
+            "the sandbox this shell used has been stopped (in another terminal?); "
+            "`mfa sandbox stop` puts this shell back, `mfa sandbox start` starts a new one"
+        )
+    if recorded["url"] != mine:
+        return (
+            f"the sandbox this shell used has stopped and another one runs at "
+            f"{recorded['url']}; `mfa sandbox start` points this shell at it"
+        )
+    if not answers(mine):
+        return (
+            f"the sandbox's server at {mine} does not answer; `mfa sandbox start` starts a new one"
+        )
+    return None

@@ -1,7 +1,9 @@
-"""The documented try-it-without-AWS flow, in a real shell, end to end."""
+"""The documented try-it-without-AWS flow, in real shells, end to end: one terminal, a
+second terminal that joins, a terminal whose sandbox was stopped elsewhere."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -9,7 +11,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import Home, transcript
+from conftest import Home, Mfa, PassStore, init_command, need, transcript
+
+from mfaenv import sandbox
+from mfaenv.env import ShellState
+from mfaenv.shells import get_shell
+
+DEMO_ARN = "arn:aws:iam::123456789012:user/eng/demo/demo"
+FLAGS = {"bash": "--noprofile --norc", "zsh": "-f", "fish": "--no-config"}
 
 
 @pytest.fixture
@@ -17,13 +26,33 @@ def sandbox_home(home: Home) -> Iterator[Home]:
     yield home
     state = home.cache / "mfaenv" / "sandbox" / "state.json"
     if state.exists():  # a failed test must not leave a server behind
-        os.kill(json.loads(state.read_text())["pid"], signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(json.loads(state.read_text())["pid"], signal.SIGTERM)
 
 
-def test_sandbox_start_mfa_status_off_stop(shell: str, sandbox_home: Home, tmp_path: Path) -> None:
+def box(home: Home) -> Path:
+    return home.cache / "mfaenv" / "sandbox"
+
+
+def user_env() -> dict[str, str]:
+    """The user's environment, with long-lived keys of their own in it."""
     env = dict(os.environ)
     env["AWS_ACCESS_KEY_ID"] = "AKIAUSERSOWNKEY00001"
     env["AWS_SECRET_ACCESS_KEY"] = "users/own+secret"
+    return env
+
+
+def elsewhere(shell: str, command: str) -> str:
+    """``command`` typed in another terminal of the same user: a new ``shell`` with the
+    integration loaded, that inherits nothing from this one."""
+    q = get_shell(shell).quote
+    keep = ("HOME", "PATH", "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "MFAENV_NO_PROMPT", "LANG")
+    env = " ".join(f"{name}={q(os.environ[name])}" for name in keep if name in os.environ)
+    script = f"{init_command(shell)}; {command}"
+    return f"env -i {env} {need(shell)} {FLAGS[shell]} -c {q(script)}"
+
+
+def test_sandbox_start_mfa_status_off_stop(shell: str, sandbox_home: Home, tmp_path: Path) -> None:
     t = transcript(
         shell,
         [
@@ -35,18 +64,203 @@ def test_sandbox_start_mfa_status_off_stop(shell: str, sandbox_home: Home, tmp_p
             "mfa sandbox stop",
         ],
         tmp_path,
-        env,
+        user_env(),
     )
     assert [s.status for s in t.steps] == [0] * 7, t.stderr
-    box = t[1].env
-    assert box["AWS_PROFILE"] == "mfaenv-sandbox"
-    assert box["AWS_ENDPOINT_URL"].startswith("http://127.0.0.1:")
-    assert "AWS_ACCESS_KEY_ID" not in box, "the user's own keys are set aside"
+    inside = t[1].env
+    assert inside["AWS_PROFILE"] == "mfaenv-sandbox"
+    assert inside["AWS_ENDPOINT_URL"].startswith("http://127.0.0.1:")
+    assert "AWS_ACCESS_KEY_ID" not in inside, "the user's own keys are set aside"
     session = t[2].env
-    assert session["MFAENV_ARN"] == "arn:aws:iam::123456789012:user/eng/demo/demo"
+    assert session["MFAENV_ARN"] == DEMO_ARN
     assert session["AWS_SESSION_TOKEN"]
-    assert "user     arn:aws:iam::123456789012:user/eng/demo/demo" in t.stdout
-    assert t[4].env == box, "mfa off returns to the sandbox's own keys"
+    assert f"user     {DEMO_ARN}" in t.stdout
+    assert t[4].env == inside, "mfa off returns to the sandbox's own keys"
     assert t[6].env == t.before, "stop (even inside a session) puts everything back"
-    assert not (sandbox_home.cache / "mfaenv" / "sandbox").exists()
-    assert "sandbox stopped" in t.stderr
+    assert not (sandbox_home.cache / "mfaenv").exists(), "nothing left in the cache"
+    assert not (sandbox_home.config / "mfaenv").exists(), "no config written"
+    assert "sandbox stopped; this shell is back as it was" in t.stderr
+
+
+def test_the_start_message_says_what_moto_answers_and_how_codes_work(
+    sandbox_home: Home, tmp_path: Path
+) -> None:
+    t = transcript("bash", ["mfa sandbox start", "mfa sandbox stop"], tmp_path, user_env())
+    url = t[1].env["MFAENV_SANDBOX"]
+    assert t.stderr.splitlines()[:3] == [
+        f"mfaenv: sandbox started: a local STS and IAM (moto) at {url} with the IAM user "
+        f"{DEMO_ARN} and its MFA device arn:aws:iam::123456789012:mfa/demo",
+        "mfaenv: it takes any 6 digits as a code, each code once: try `mfa 123456`, "
+        "`mfa status`, `mfa off`; or codes from the device's secret: "
+        f"`mfa --totp file:{box(sandbox_home) / 'totp-secret'}`",
+        "mfaenv: moto answers get-caller-identity with its fixed identity "
+        "arn:aws:sts::123456789012:user/moto, whoever asks; `mfa sandbox start` in another "
+        "terminal joins this sandbox, `mfa sandbox stop` ends it for every terminal",
+    ]
+
+
+def test_a_second_terminal_joins_the_running_sandbox_and_says_so(
+    shell: str, sandbox_home: Home, tmp_path: Path
+) -> None:
+    t = transcript(
+        shell,
+        [
+            elsewhere(shell, "mfa sandbox start"),
+            "mfa sandbox start",
+            "mfa 123456",
+            "mfa status",
+            "mfa sandbox stop",
+        ],
+        tmp_path,
+        user_env(),
+    )
+    assert [s.status for s in t.steps] == [0] * 6, t.stderr
+    url = t[2].env["MFAENV_SANDBOX"]
+    assert f"mfaenv: sandbox started: a local STS and IAM (moto) at {url} with" in t.stderr
+    assert (
+        f"mfaenv: this shell joins the sandbox already running: a local STS and IAM (moto) "
+        f"at {url} with"
+    ) in t.stderr
+    assert t[3].env["MFAENV_ARN"] == DEMO_ARN
+    assert f"user     {DEMO_ARN}" in t.stdout
+    assert t[5].env == t.before
+    assert not box(sandbox_home).exists()
+    assert not sandbox.answers(t[2].env["MFAENV_SANDBOX"]), "the server is gone"
+
+
+def test_a_terminal_whose_sandbox_was_stopped_elsewhere_says_so_and_gets_back(
+    shell: str, sandbox_home: Home, tmp_path: Path
+) -> None:
+    before = sandbox_home.files()
+    t = transcript(
+        shell,
+        [
+            "mfa sandbox start",
+            elsewhere(shell, "mfa sandbox stop"),
+            "mfa 123456",
+            "mfa sandbox stop",
+        ],
+        tmp_path,
+        user_env(),
+    )
+    assert [s.status for s in t.steps] == [0, 0, 0, 1, 0], t.stderr
+    lines = t.stderr.splitlines()
+    assert "mfaenv: sandbox stopped" in lines, "the other terminal stops it"
+    assert (
+        "mfaenv: the sandbox this shell used has been stopped (in another terminal?); "
+        "`mfa sandbox stop` puts this shell back, `mfa sandbox start` starts a new one"
+    ) in lines
+    assert t[3].env == t[1].env, "the refused code changes nothing"
+    assert (
+        "mfaenv: the sandbox had already stopped; this shell is back as it was before "
+        "`mfa sandbox start`"
+    ) in lines
+    assert t[4].env == t.before
+    assert sandbox_home.files() == before
+
+
+def test_start_in_a_terminal_whose_sandbox_stopped_starts_a_new_one(
+    shell: str, sandbox_home: Home, tmp_path: Path
+) -> None:
+    t = transcript(
+        shell,
+        [
+            "mfa sandbox start",
+            elsewhere(shell, "mfa sandbox stop"),
+            "mfa sandbox start",
+            "mfa 123456",
+            "mfa sandbox stop",
+        ],
+        tmp_path,
+        user_env(),
+    )
+    assert [s.status for s in t.steps] == [0] * 6, t.stderr
+    old, new = t[1].env["MFAENV_SANDBOX"], t[3].env["MFAENV_SANDBOX"]
+    assert (
+        f"mfaenv: sandbox started (the one this shell used, at {old}, had stopped): "
+        f"a local STS and IAM (moto) at {new}"
+    ) in t.stderr
+    assert t[4].env["MFAENV_ARN"] == DEMO_ARN
+    assert t[5].env == t.before, "the keys set aside at the first start come back"
+    assert not box(sandbox_home).exists()
+
+
+def test_a_terminal_outside_the_sandbox_stops_it_for_everyone(
+    shell: str, sandbox_home: Home, tmp_path: Path
+) -> None:
+    t = transcript(
+        shell,
+        [elsewhere(shell, "mfa sandbox start"), "mfa sandbox stop", "mfa sandbox stop"],
+        tmp_path,
+        user_env(),
+    )
+    assert [s.status for s in t.steps] == [0, 0, 0, 1], t.stderr
+    assert t.stderr.splitlines()[-2:] == [
+        "mfaenv: sandbox stopped",
+        "mfaenv: the sandbox is not running",
+    ]
+    assert all(step.env == t.before for step in t.steps)
+    assert not box(sandbox_home).exists()
+
+
+def test_the_device_secret_is_an_otpauth_uri_pass_otp_takes(
+    pass_store: PassStore, sandbox_home: Home, tmp_path: Path
+) -> None:
+    need("pass")
+    t = transcript(
+        "bash",
+        [
+            "mfa sandbox start",
+            'pass otp insert sandbox/demo < "$(dirname "$AWS_CONFIG_FILE")/totp-secret"',
+            "mfa --totp pass:sandbox/demo",
+            "mfa sandbox stop",
+        ],
+        tmp_path,
+        dict(os.environ),
+    )
+    assert [s.status for s in t.steps] == [0] * 5, t.stderr
+    assert t[3].env["MFAENV_ARN"] == DEMO_ARN
+    assert not box(sandbox_home).exists()
+
+
+def test_enroll_in_the_sandbox_writes_the_sandbox_config_never_the_users(
+    mfaenv: Mfa, sandbox_home: Home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In-process, as the shell function would run it (the fake clock spares the wait
+    for the second code)."""
+    change = sandbox.start(ShellState(dict(os.environ)))
+    for name, value in change.env.items():
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    secret_file = tmp_path / "laptop.totp"
+    run = mfaenv("enroll", "--force", "--name", "laptop", "--store", f"file:{secret_file}")
+    assert run.status == 0, run.stderr
+    assert run.stderr.endswith(f"saved in {box(sandbox_home) / 'mfaenv.toml'}\n")
+    assert mfaenv.mfa("--profile", "mfaenv-sandbox").status == 0
+    assert not (sandbox_home.config / "mfaenv").exists(), "the user's own config is untouched"
+    sandbox.stop(ShellState(dict(os.environ)))
+    assert not (sandbox_home.cache / "mfaenv").exists(), "the sandbox's config went with it"
+
+
+def test_an_unreachable_sandbox_server_is_named(
+    mfaenv: Mfa, sandbox_home: Home, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    change = sandbox.start(ShellState(dict(os.environ)))
+    for name, value in change.env.items():
+        if value is not None:
+            monkeypatch.setenv(name, value)
+    mfaenv.capsys.readouterr()
+    state = json.loads((box(sandbox_home) / "state.json").read_text())
+    os.kill(state["pid"], signal.SIGKILL)  # the server dies without `stop`
+    while sandbox.answers(state["url"]):
+        pass
+    run = mfaenv.mfa("123456")
+    assert (run.status, run.stdout) == (1, "")
+    assert run.stderr == (
+        f"mfaenv: the sandbox's server at {state['url']} does not answer; "
+        "`mfa sandbox start` starts a new one\n"
+    )
+    assert mfaenv.mfa("sandbox", "stop").status == 0
+    assert not (sandbox_home.cache / "mfaenv").exists()
