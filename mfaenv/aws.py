@@ -101,12 +101,17 @@ def _check_sandbox(environ: Mapping[str, str] | None) -> None:
 class Gateway:
     """One botocore session for one command, pointed at one profile at a time."""
 
-    def __init__(self, profile: str, *, explicit: bool) -> None:
-        _check_sandbox(None)
+    def __init__(
+        self, profile: str, *, explicit: bool, environ: Mapping[str, str] | None = None
+    ) -> None:
+        """``environ``: the caller's environment without an MFA session in it (whose
+        AWS_PROFILE and region variables botocore must not take from ours)."""
+        _check_sandbox(environ)
         try:
-            self._session = botocore.session.Session(profile=profile if explicit else None)
+            self._session = botocore.session.Session()
         except botocore.exceptions.BotoCoreError as err:
             raise MfaEnvError(f"cannot read your AWS config: {err}") from None
+        self._environ = environ
         self._clients: dict[tuple[str, str, str | None], Any] = {}
         # The Date of the last reply that made credentials: says how far off our clock is.
         self.server_time: float | None = None
@@ -115,17 +120,31 @@ class Gateway:
     def use_profile(self, profile: str, *, explicit: bool) -> None:
         """Point the gateway at ``profile`` (a role's source profile, say) before any key
         is loaded; its settings are read from the same parsed files."""
-        if explicit:
-            self._session.set_config_variable("profile", profile)
+        # The profile asked for, never AWS_PROFILE of an MFA session in our environment;
+        # an unnamed default may be missing from the files (keys in the environment).
+        name = None if not explicit and profile == "default" else profile
+        self._session.get_component("config_store").set_config_variable("profile", name)
         self.profile = profile
         self.explicit = explicit
         try:
             self.settings: Mapping[str, Any] = self._session.get_scoped_config()
-            self.region: str = self._session.get_config_variable("region") or "us-east-1"
+            if self._environ is None:
+                region = self._session.get_config_variable("region")
+            else:  # as botocore reads it: AWS_DEFAULT_REGION, then the profile's
+                region = self._environ.get("AWS_DEFAULT_REGION") or self.setting("region")
+            self.region: str = region or "us-east-1"
         except botocore.exceptions.ProfileNotFound:
             raise MfaEnvError(f"profile {profile!r} is not in your AWS config files") from None
         except botocore.exceptions.BotoCoreError as err:
             raise MfaEnvError(f"cannot read your AWS config: {err}") from None
+
+    def in_files(self) -> bool:
+        """Whether the AWS config or credentials file has the profile (an unnamed default
+        may be missing when the keys are in the environment)."""
+        try:
+            return self.profile in self._session.available_profiles
+        except botocore.exceptions.BotoCoreError:
+            return False
 
     def setting(self, name: str) -> str | None:
         """A setting of the profile in the AWS config, such as ``mfa_serial``."""

@@ -65,7 +65,8 @@ def _check_code(code: str | None) -> str | None:
 
 def requested_profile(args: Args, environ: Mapping[str, str]) -> tuple[str, bool]:
     """The profile asked for (--profile, else AWS_PROFILE, else default), and whether
-    --profile named it (then keys in the environment are not used, as with the AWS CLI)."""
+    --profile named it (then keys in the environment are not used, as with the AWS CLI).
+    ``environ`` is without the MFA session, whose own AWS_PROFILE does not count."""
     return args.profile or environ.get("AWS_PROFILE") or "default", args.profile is not None
 
 
@@ -104,7 +105,7 @@ def build_request(args: Args, environ: Mapping[str, str]) -> Request:
 def _session(args: Args, state: ShellState, clock: Clock) -> Session:
     from mfaenv.login import Login
 
-    request = build_request(args, state.environ)
+    request = build_request(args, state.without(SESSION))
     return Login(request, state.without(SESSION), clock=clock).session()
 
 
@@ -129,7 +130,7 @@ def on(args: Args, clock: Clock) -> int:
 
     shell = get_shell(str(args.shell))
     state = ShellState.from_process()
-    request = build_request(args, state.environ)
+    request = build_request(args, state.without(SESSION))
     login = Login(request, state.without(SESSION), clock=clock)
     session = login.session()
     marker = login.cache.marker_path(request.cache_name)
@@ -266,7 +267,7 @@ def enroll(args: Args, clock: Clock) -> int:
     from mfaenv.totp import Source
 
     state = ShellState.from_process()
-    profile, explicit = requested_profile(args, state.environ)
+    profile, explicit = requested_profile(args, state.without(SESSION))
     enroll_device(
         Request(profile=profile, explicit_profile=explicit),
         state.without(SESSION),
@@ -283,7 +284,7 @@ def rotate_key(args: Args, clock: Clock) -> int:
     from mfaenv.rotate import rotate_key as rotate
 
     state = ShellState.from_process()
-    profile, explicit = requested_profile(args, state.environ)
+    profile, explicit = requested_profile(args, state.without(SESSION))
     rotate(Request(profile=profile, explicit_profile=explicit), state.without(SESSION), clock)
     return 0
 

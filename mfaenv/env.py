@@ -71,13 +71,23 @@ class Change:
 
 
 class Layer:
-    __slots__ = ("marker", "name", "variables")
+    """``kept``: variables of the layer that keep the value they had before the layer
+    when a command gives them none (AWS_REGION when the profile names no region)."""
 
-    def __init__(self, name: str, marker: str, variables: tuple[str, ...]) -> None:
+    __slots__ = ("kept", "marker", "name", "variables")
+
+    def __init__(
+        self, name: str, marker: str, variables: tuple[str, ...], kept: tuple[str, ...] = ()
+    ) -> None:
         self.name = name
         self.marker = marker  # set while the layer is on
         self.variables = variables
+        self.kept = kept
 
+
+# The profile and its region, for prompts (starship reads AWS_PROFILE) and SDKs (boto3
+# reads AWS_DEFAULT_REGION, the AWS CLI v2 and newer SDKs AWS_REGION).
+PROFILE_VARS = ("AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION")
 
 SESSION = Layer(
     name="session",
@@ -92,7 +102,9 @@ SESSION = Layer(
         "MFAENV_SERIAL",
         "MFAENV_ROLE",
         "MFAENV_ROLE_ARN",
+        *PROFILE_VARS,
     ),
+    kept=PROFILE_VARS,
 )
 
 
@@ -165,7 +177,11 @@ class ShellState:
         stash = {key: dict(saved) for key, saved in self.stash.items()}
         if layer.name not in stash or not self.active(layer):
             stash[layer.name] = {name: self.environ.get(name) for name in layer.variables}
+        before = self.without(layer) if layer.kept else {}
         env = {name: values.get(name) for name in layer.variables}
+        for name in layer.kept:
+            if name not in values:
+                env[name] = before.get(name)
         for name, value in values.items():
             if value is not None:
                 check_value_size(name, value)
@@ -177,7 +193,6 @@ class ShellState:
                 f"{MAX_STASH // 1024} KiB); unset the huge AWS_* variable first"
             )
         return Change(env, {STASH_SHELL_VAR: encoded})
-
 
     def remove(self, layer: Layer) -> tuple[Change, bool]:
         """Undo ``layer``. The flag is False when the replaced values were unknown."""
@@ -241,10 +256,17 @@ def decode_stash(raw: str) -> dict[str, Saved]:
 
 
 def session_values(session: Session) -> dict[str, str | None]:
-    """The session layer's variables for ``session``."""
+    """The session layer's variables for ``session``: AWS_PROFILE when the AWS files have
+    the profile, the region variables when it names one; else they keep their values."""
     creds = session.credentials
     expiration = session.expiration
+    profile: dict[str, str | None] = {}
+    if session.aws_profile:
+        profile["AWS_PROFILE"] = session.aws_profile
+    if session.region:
+        profile["AWS_REGION"] = profile["AWS_DEFAULT_REGION"] = session.region
     return {
+        **profile,
         "AWS_ACCESS_KEY_ID": creds.access_key_id,
         "AWS_SECRET_ACCESS_KEY": creds.secret_access_key,
         "AWS_SESSION_TOKEN": creds.session_token,

@@ -136,7 +136,9 @@ class Login:
         if self._gateway is None:
             from mfaenv.aws import Gateway
 
-            self._gateway = Gateway(self.request.profile, explicit=self.request.explicit_profile)
+            self._gateway = Gateway(
+                self.request.profile, explicit=self.request.explicit_profile, environ=self.environ
+            )
         return self._gateway
 
     def use_key_profile(self, profile: str, explicit: bool) -> Gateway:
@@ -158,6 +160,12 @@ class Login:
                 "that profile (for example dev-long-term), not this one"
             )
         return gateway
+
+    @staticmethod
+    def exported_profile(gateway: Gateway) -> tuple[str | None, str | None]:
+        """What a session of the profile ``gateway`` points at exports as AWS_PROFILE (None
+        when the AWS files lack it) and as the region (None when the profile names none)."""
+        return (gateway.profile if gateway.in_files() else None), gateway.setting("region")
 
     def key(self) -> LongLivedKey:
         """The long-lived key of the key profile (``use_key_profile``), loaded once."""
@@ -332,6 +340,7 @@ class Login:
         from mfaenv.limits import MFA, session_length
 
         gateway = self.use_key_profile(request.profile, request.explicit_profile)
+        aws_profile, region = self.exported_profile(gateway)
         config = self.config()
         configured = config.profile(request.profile).duration or config.duration
 
@@ -346,7 +355,15 @@ class Login:
             credentials, expires = gateway.session_token(
                 self.key().credentials, device.serial, code, duration
             )
-            return Session(request.profile, credentials, expires, device.serial, device.arn)
+            return Session(
+                request.profile,
+                credentials,
+                expires,
+                device.serial,
+                device.arn,
+                aws_profile=aws_profile,
+                region=region,
+            )
 
         return self.spend_code(request, source, call)
 
@@ -377,6 +394,11 @@ class Login:
             totp=request.totp,
         )
         gateway = self.use_key_profile(role.source_profile, role.explicit_source)
+        # A role profile exports itself and its own region; --role ARN the profile asked for.
+        aws_profile: str | None = request.profile
+        region = role.region
+        if request.role is not None:
+            aws_profile, region = self.exported_profile(gateway)
         if mode == DIRECT:
 
             def call(device: Device, code: str) -> Session:
@@ -392,6 +414,8 @@ class Login:
                     device.arn,
                     role_arn=role.role_arn,
                     role_user=assumed,
+                    aws_profile=aws_profile,
+                    region=region,
                 )
 
             return self.spend_code(
@@ -413,6 +437,8 @@ class Login:
             source=mfa.source,
             role_arn=role.role_arn,
             role_user=assumed,
+            aws_profile=aws_profile,
+            region=region,
         )
         try:
             self.cache.save_session(session, request.cache_name, self.config().follow)

@@ -51,6 +51,8 @@ _SESSION_FIELDS = (
     "source",
     "role_arn",
     "role_user",
+    "aws_profile",
+    "region",
 )
 
 
@@ -59,7 +61,9 @@ class Session:
 
     ``expires`` is the end in epoch seconds; ``source`` the fingerprint of the long-lived
     key the session was made from; ``role_arn`` and ``role_user`` the role and the
-    assumed-role ARN for a role session.
+    assumed-role ARN for a role session. ``aws_profile`` is the profile to export as
+    AWS_PROFILE (None when the AWS files do not have it) and ``region`` its region, kept
+    here so reusing the session reads no AWS config.
     """
 
     __slots__ = _SESSION_FIELDS
@@ -74,6 +78,8 @@ class Session:
         source: str | None = None,
         role_arn: str | None = None,
         role_user: str | None = None,
+        aws_profile: str | None = None,
+        region: str | None = None,
     ) -> None:
         self.profile = profile
         self.credentials = credentials
@@ -83,6 +89,8 @@ class Session:
         self.source = source
         self.role_arn = role_arn
         self.role_user = role_user
+        self.aws_profile = aws_profile
+        self.region = region
 
     def replace(self, **changes: Any) -> Session:
         values = {name: getattr(self, name) for name in _SESSION_FIELDS}
@@ -126,6 +134,8 @@ class Session:
             "source": self.source,
             "role_arn": self.role_arn,
             "role_user": self.role_user,
+            "aws_profile": self.aws_profile,
+            "region": self.region,
         }
 
     @classmethod
@@ -155,6 +165,8 @@ class Session:
             source=text("source", optional=True),
             role_arn=text("role_arn", optional=True),
             role_user=text("role_user", optional=True),
+            aws_profile=text("aws_profile", optional=True),
+            region=text("region", optional=True),
         )
 
 
