@@ -165,12 +165,13 @@ class Cache:
             raise UntrustedFile(f"{path} holds the session of {data.get('name')!r}")
         return session
 
-    def reusable_session(self, name: str) -> Session | None:
+    def reusable_session(self, name: str, margin: int = REUSE_MARGIN) -> Session | None:
+        """The cached session while more than ``margin`` seconds of it are left."""
         session = self.load_session(name)
         if session is None:
             return None
-        if session.expires - self.clock.now() <= REUSE_MARGIN:
-            debug(f"cached session of {name} ends within {REUSE_MARGIN // 60} minutes")
+        if session.expires - self.clock.now() <= margin:
+            debug(f"cached session of {name} ends within {margin // 60} minutes")
             return None
         return session
 

@@ -163,11 +163,25 @@ def exec_(args: Args, clock: Clock) -> int:
         raise MfaEnvError(f"cannot run {command[0]!r}: permission denied", 126) from None
 
 
+# SDKs refresh credentials 15 minutes before their end (10 at the latest): a session
+# shorter than this makes them call credential_process again before every request.
+SHORT_FOR_SDKS = 30 * 60
+
+
 def credential_process(args: Args, clock: Clock) -> int:
     from mfaenv import jsontext
+    from mfaenv.login import Login
 
     state = ShellState.from_process()
-    session = _session(args, state, clock)
+    request = build_request(args, state.without(SESSION))
+    login = Login(request, state.without(SESSION), clock=clock)
+    session = login.lasting_session()
+    if not login.reused and session.expires - clock.now() < SHORT_FOR_SDKS:
+        warn(
+            f"this session lasts {format_remaining(remaining(session.expires, clock.now()))}: "
+            "SDKs run credential_process before every request when a session is shorter "
+            "than 30 minutes; ask for a longer one (--duration, duration in the config)"
+        )
     creds = session.credentials
     document = {
         "Version": 1,

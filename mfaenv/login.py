@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 
-from mfaenv.cache import Cache, SerialRecord
+from mfaenv.cache import REUSE_MARGIN, Cache, SerialRecord
 from mfaenv.clock import SYSTEM, Clock
 from mfaenv.errors import MfaEnvError, warn
 from mfaenv.files import UntrustedFile
@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 
 # AWS accepts a code once; one seen accepted this recently is not sent again.
 CODE_MEMORY = 120
+# credential_process renews this long before the end when a TOTP source gives a code:
+# SDKs refresh 15 and then 10 minutes before expiry, and call again until they get later.
+RENEW_MARGIN = 15 * 60
 USED = "that code was already used; each code works once: wait for the next one"
 # How many time steps a TOTP source may keep giving a spent code before we give up.
 SOURCE_TRIES = 3
@@ -121,6 +124,8 @@ class Login:
         self._config: Config | None = None
         self._gateway: Gateway | None = None
         self._key: LongLivedKey | None = None
+        self.reused = False  # whether session() gave the cached session
+        self.margin = REUSE_MARGIN  # a cached session this close to its end is not reused
 
     # --- what the steps share, opened when first needed ---------------------------------
 
@@ -216,11 +221,54 @@ class Login:
             return self.role_session(role, source)
         return self.mfa_session(request, source, reason)
 
+    def lasting_session(self) -> Session:
+        """The session for credential_process, which SDKs call again as the end nears.
+
+        With a TOTP source, a new session once less than RENEW_MARGIN is left. With no
+        way to get a code (no source, no terminal), the cached session until its very
+        end (the SDK is told the true expiry), then one line naming `mfa CODE`.
+        """
+        request = self.request
+        if request.code is not None:
+            return self.session()
+        self.margin = RENEW_MARGIN
+        cached, _ = self.reuse(request)
+        if cached is not None:
+            self.reused = True
+            return cached
+        role = self.role()
+        source = self.totp_source(role.source_profile if role else request.profile)
+        if source is None:
+            from mfaenv.terminal import terminal_available
+
+            self.margin = REUSE_MARGIN
+            if not terminal_available():
+                self.margin = 0
+                cached, reason = self.reuse(request)
+                if cached is not None:
+                    self.reused = True
+                    return cached
+                raise MfaEnvError(self.ended(request) or reason or "no MFA session")
+        return self.session()
+
+    def ended(self, request: Request) -> str | None:
+        """What to say when the cached session has come to its end; None if there is none."""
+        try:
+            stale = self.cache.load_session(request.cache_name)
+        except UntrustedFile:
+            return None
+        if stale is None or stale.expires > self.clock.now():
+            return None
+        return (
+            f"the MFA session of profile {request.profile!r} has ended: run "
+            f"`mfa CODE --profile {request.profile}` with a code from your MFA device"
+        )
+
     def reuse(self, request: Request) -> tuple[Session | None, str | None]:
         """The cached session for ``request``, or None and the reason there is none."""
         profile = request.profile
         try:
-            session = self.cache.reusable_session(request.cache_name)
+            session = self.cache.reusable_session(request.cache_name, self.margin)
         except UntrustedFile as err:
             return None, f"{err}; not using it: run `mfa CODE` for a new session"
         if session is None:
