@@ -192,6 +192,13 @@ class Cache:
             except OSError as err:
                 raise MfaEnvError(f"cannot remove {marker}: {err.strerror}") from None
 
+    def session_made(self, name: str) -> float | None:
+        """When the session cached as ``name`` was written (epoch), or None."""
+        try:
+            return os.lstat(self.session_path(name)).st_mtime
+        except OSError:
+            return None
+
     def marker_path(self, name: str) -> str:
         """The file a shell's prompt hook reads to see that ``name`` has a new session."""
         return os.path.join(self.root, "sessions", file_name(name) + ".gen")

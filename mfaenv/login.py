@@ -354,6 +354,34 @@ class Login:
             wait_for_next_step(source.period(), clock=self.clock)
         raise MfaEnvError(f"the TOTP source {source} keeps giving a code AWS already accepted")
 
+    def shared_session(
+        self, request: Request, device: Device, key_fingerprint: str
+    ) -> Session | None:
+        """The same code typed in several terminals at once: the first spends it, and the
+        others, having waited on the lock, get the session it made (not "already used").
+        That is the cached session when AWS accepted this very code moments ago and the
+        session was written since, for the same device and long-lived key."""
+        if request.code is None:
+            return None
+        since = self.clock.now() - CODE_MEMORY
+        accepted = self.cache.code_was_used(device.serial, request.code, since)
+        if accepted is None:
+            return None
+        try:
+            session = self.cache.reusable_session(request.cache_name, self.margin)
+        except UntrustedFile:
+            return None
+        made = self.cache.session_made(request.cache_name)
+        if (
+            session is None
+            or made is None
+            or made < accepted
+            or session.serial != device.serial
+            or session.source != key_fingerprint
+        ):
+            return None
+        return session
+
     def spend_code(
         self,
         request: Request,
@@ -371,6 +399,9 @@ class Login:
                 cached, _ = self.reuse(request)
                 if cached is not None:
                     return cached
+            shared = self.shared_session(request, device, key_fingerprint)
+            if shared is not None:
+                return shared
             code = self.fresh_code(device, request, source)
             session = call(device, code).replace(source=key_fingerprint)
             refuse_expired(session.expires, self.clock.now(), self.gateway().server_time)

@@ -38,10 +38,12 @@ def test_a_wrong_code_says_wrong_or_already_used(
 
 
 def test_a_code_already_accepted_is_refused_without_asking_aws(
-    mfaenv: Mfa, fake_aws: FakeAws
+    mfaenv: Mfa, fake_aws: FakeAws, home: Home
 ) -> None:
     fake_aws.answers["GetSessionToken"] = session_token_reply()
     assert mfaenv.mfa("123456", "--serial", SERIAL).status == 0
+    # With the session it made still cached, the code gets that session (test_same_code).
+    (home.cache / "mfaenv" / "sessions" / "default.json").unlink()
     run = mfaenv.mfa("123456", "--serial", SERIAL)
     refused(run, "that code was already used; each code works once: wait for the next one")
     assert fake_aws.actions() == ["GetSessionToken"]
