@@ -264,12 +264,17 @@ def _end(pid: object, url: str) -> None:
 
 
 def start(state: ShellState) -> Change:
-    if state.active(SESSION):
-        raise MfaEnvError("this shell has an MFA session; run `mfa off` before the sandbox")
     mine = state.environ.get("MFAENV_SANDBOX") if state.active(SANDBOX) else None
     running = _running()
     if mine is not None and running is not None and running["url"] == mine:
         raise MfaEnvError(f"the sandbox is already on in this shell ({mine})")
+    session_off = Change()
+    if state.active(SESSION):
+        if mine is None:
+            raise MfaEnvError("this shell has an MFA session; run `mfa off` before the sandbox")
+        # A session of the sandbox that stopped: worth nothing now, so it goes too.
+        session_off, _ = state.remove(SESSION)
+        state = state.after(session_off)
     box = home()
     if running is None:
         running = _launch(box)
@@ -293,18 +298,20 @@ def start(state: ShellState) -> Change:
         "`mfa sandbox stop` ends it for every terminal"
     )
     before = ShellState(state.without(SANDBOX), state.stash)
-    return before.apply(
-        SANDBOX,
-        {
-            "AWS_PROFILE": PROFILE,
-            "AWS_CONFIG_FILE": str(box / "config"),
-            "AWS_SHARED_CREDENTIALS_FILE": str(box / "credentials"),
-            "AWS_ENDPOINT_URL": url,
-            "AWS_REGION": REGION,
-            "MFAENV_CONFIG": str(box / "mfaenv.toml"),
-            "MFAENV_CACHE": str(box / "cache"),
-            "MFAENV_SANDBOX": url,
-        },
+    return session_off.then(
+        before.apply(
+            SANDBOX,
+            {
+                "AWS_PROFILE": PROFILE,
+                "AWS_CONFIG_FILE": str(box / "config"),
+                "AWS_SHARED_CREDENTIALS_FILE": str(box / "credentials"),
+                "AWS_ENDPOINT_URL": url,
+                "AWS_REGION": REGION,
+                "MFAENV_CONFIG": str(box / "mfaenv.toml"),
+                "MFAENV_CACHE": str(box / "cache"),
+                "MFAENV_SANDBOX": url,
+            },
+        )
     )
 
 

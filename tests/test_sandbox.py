@@ -166,22 +166,25 @@ def test_start_in_a_terminal_whose_sandbox_stopped_starts_a_new_one(
         shell,
         [
             "mfa sandbox start",
+            "mfa 123456",
             elsewhere(shell, "mfa sandbox stop"),
             "mfa sandbox start",
-            "mfa 123456",
+            "mfa 654321",
             "mfa sandbox stop",
         ],
         tmp_path,
         user_env(),
     )
-    assert [s.status for s in t.steps] == [0] * 6, t.stderr
-    old, new = t[1].env["MFAENV_SANDBOX"], t[3].env["MFAENV_SANDBOX"]
+    assert [s.status for s in t.steps] == [0] * 7, t.stderr
+    old, new = t[1].env["MFAENV_SANDBOX"], t[4].env["MFAENV_SANDBOX"]
     assert (
         f"mfaenv: sandbox started (the one this shell used, at {old}, had stopped): "
         f"a local STS and IAM (moto) at {new}"
     ) in t.stderr
-    assert t[4].env["MFAENV_ARN"] == DEMO_ARN
-    assert t[5].env == t.before, "the keys set aside at the first start come back"
+    assert "MFAENV_PROFILE" not in t[4].env, "the dead sandbox's session is gone"
+    assert "AWS_SESSION_TOKEN" not in t[4].env
+    assert t[5].env["MFAENV_ARN"] == DEMO_ARN
+    assert t[6].env == t.before, "the keys set aside at the first start come back"
     assert not box(sandbox_home).exists()
 
 
