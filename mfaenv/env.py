@@ -174,9 +174,7 @@ class ShellState:
         unknown = set(values) - set(layer.variables)
         if unknown:
             raise ValueError(f"not variables of layer {layer.name}: {sorted(unknown)}")
-        stash = {key: dict(saved) for key, saved in self.stash.items()}
-        if layer.name not in stash or not self.active(layer):
-            stash[layer.name] = {name: self.environ.get(name) for name in layer.variables}
+        encoded = self.stash_with(layer)
         before = self.without(layer) if layer.kept else {}
         env = {name: values.get(name) for name in layer.variables}
         for name in layer.kept:
@@ -185,6 +183,14 @@ class ShellState:
         for name, value in values.items():
             if value is not None:
                 check_value_size(name, value)
+        return Change(env, {STASH_SHELL_VAR: encoded})
+
+    def stash_with(self, layer: Layer) -> str:
+        """The stash, encoded, once ``layer`` is applied; refused when it would be so large
+        that the shell could start no command (call it before any work, to fail early)."""
+        stash = {key: dict(saved) for key, saved in self.stash.items()}
+        if layer.name not in stash or not self.active(layer):
+            stash[layer.name] = {name: self.environ.get(name) for name in layer.variables}
         encoded = encode_stash(stash)
         if len(encoded) > MAX_STASH:
             raise MfaEnvError(
@@ -192,7 +198,7 @@ class ShellState:
                 f"{len(encoded) // 1024} KiB, far beyond any AWS credentials (at most "
                 f"{MAX_STASH // 1024} KiB); unset the huge AWS_* variable first"
             )
-        return Change(env, {STASH_SHELL_VAR: encoded})
+        return encoded
 
     def remove(self, layer: Layer) -> tuple[Change, bool]:
         """Undo ``layer``. The flag is False when the replaced values were unknown."""

@@ -48,7 +48,6 @@ def warn(message: str) -> None:
     sys.stderr.write(PREFIX + one_line(message) + "\n")
 
 
-
 def debug(message: str) -> None:
     """Shown only with MFAENV_DEBUG=1."""
     if os.environ.get("MFAENV_DEBUG") == "1":

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from mfaenv.env import session_expires
+from mfaenv.errors import printable
 from mfaenv.timefmt import format_remaining, remaining
 
 TYPE_CHECKING = False
@@ -23,7 +24,7 @@ def segment(environ: Mapping[str, str], now: float) -> str:
     if expires is None:
         return ""
     left = format_remaining(remaining(expires, now))
-    role = environ.get("MFAENV_ROLE", "")
+    role = printable(environ.get("MFAENV_ROLE", ""))
     text = environ.get("MFAENV_PROMPT_FORMAT", DEFAULT_FORMAT).replace("%t", left)
     text = text.replace("%r", f":{role}" if role else "")
-    return text.replace("%p", environ.get("MFAENV_PROFILE", ""))
+    return text.replace("%p", printable(environ.get("MFAENV_PROFILE", "")))

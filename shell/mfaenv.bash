@@ -24,6 +24,10 @@ function mfa {
             local __mfaenv_verb="$1"
             shift
             __mfaenv_eval "sh-$__mfaenv_verb" --shell bash "$@" ;;
+        [0-9]* | [!-]*[0-9]*)
+            # A code reaches mfaenv in the environment of this one call, not in its
+            # arguments, which every user may read (/proc/PID/cmdline).
+            __MFAENV_CODE="$1" __mfaenv_eval sh-on --shell bash "${@:2}" ;;
         *)
             __mfaenv_eval sh-on --shell bash "$@" ;;
     esac
@@ -38,6 +42,22 @@ function mfa {
 # and MFAENV_PROMPT_WARN_STYLE (SGR codes such as "33" or "1;31"; warn default "31"),
 # MFAENV_PROMPT_WARN (seconds left below which the warning style applies; default 900).
 # NO_COLOR turns styles off.
+# A name's control characters as \\xNN, as `mfa status` shows them: a profile named
+# $'\\e]0;x\\a' must not retitle the terminal at every prompt. Into __mfaenv_visible_text;
+# no process, and the loop runs only for a name that has such a character.
+__mfaenv_visible() {
+    local __mfaenv_rest=$1 __mfaenv_head __mfaenv_hex
+    __mfaenv_visible_text=
+    while [[ $__mfaenv_rest == *[[:cntrl:]]* ]]; do
+        __mfaenv_head=${__mfaenv_rest%%[[:cntrl:]]*}
+        __mfaenv_rest=${__mfaenv_rest:${#__mfaenv_head}}
+        printf -v __mfaenv_hex '\\x%02x' "'${__mfaenv_rest:0:1}"
+        __mfaenv_visible_text+=$__mfaenv_head$__mfaenv_hex
+        __mfaenv_rest=${__mfaenv_rest:1}
+    done
+    __mfaenv_visible_text+=$__mfaenv_rest
+}
+
 __mfaenv_segment() {
     MFAENV_SEGMENT=
     case "${MFAENV_EXPIRES-}" in '' | *[!0-9]*) return 0 ;; esac
@@ -58,9 +78,17 @@ __mfaenv_segment() {
         printf -v __mfaenv_text '%dh%02dm' $((__mfaenv_left / 3600)) $((__mfaenv_left % 3600 / 60))
     fi
     local __mfaenv_format=${MFAENV_PROMPT_FORMAT-aws:%p%r %t}
-    __mfaenv_format=${__mfaenv_format//\%t/$__mfaenv_text}
-    __mfaenv_format=${__mfaenv_format//\%r/${MFAENV_ROLE:+:$MFAENV_ROLE}}
-    __mfaenv_text=${__mfaenv_format//\%p/${MFAENV_PROFILE-}}
+    local __mfaenv_profile=${MFAENV_PROFILE-} __mfaenv_role=${MFAENV_ROLE-} __mfaenv_visible_text
+    if [[ $__mfaenv_profile$__mfaenv_role == *[[:cntrl:]]* ]]; then
+        __mfaenv_visible "$__mfaenv_profile"
+        __mfaenv_profile=$__mfaenv_visible_text
+        __mfaenv_visible "$__mfaenv_role"
+        __mfaenv_role=$__mfaenv_visible_text
+    fi
+    # Replacements quoted: bash 5.2's patsub_replacement would turn & into the match.
+    __mfaenv_format=${__mfaenv_format//\%t/"$__mfaenv_text"}
+    __mfaenv_format=${__mfaenv_format//\%r/"${__mfaenv_role:+:$__mfaenv_role}"}
+    __mfaenv_text=${__mfaenv_format//\%p/"$__mfaenv_profile"}
     __mfaenv_warn=${MFAENV_PROMPT_WARN-900}
     case "$__mfaenv_warn" in '' | *[!0-9]*) __mfaenv_warn=900 ;; esac
     __mfaenv_style=${MFAENV_PROMPT_STYLE-}

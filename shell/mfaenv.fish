@@ -19,6 +19,10 @@ function mfa --description 'MFA session for AWS keys: mfa CODE, mfa off, mfa sta
         __mfaenv_run $argv
     else if contains -- "$argv[1]" @EVAL_VERBS@
         __mfaenv_eval sh-$argv[1] --shell fish $argv[2..-1]
+    else if string match -qr -- '^[^-].*[0-9]|^[0-9]' "$argv[1]"
+        # A code reaches mfaenv in the environment of this one call, not in its
+        # arguments, which every user may read (/proc/PID/cmdline).
+        __MFAENV_CODE=$argv[1] __mfaenv_eval sh-on --shell fish $argv[2..-1]
     else
         __mfaenv_eval sh-on --shell fish $argv
     end
@@ -47,6 +51,21 @@ function __mfaenv_now
     end
 end
 
+# A name's control characters as \xNN, as `mfa status` shows them: a profile named
+# (printf '\e]0;x\a') must not retitle the terminal at every prompt. No process; the
+# replacements run only for a name that has such a character, the newline first, so
+# that no later command substitution splits the text.
+function __mfaenv_visible
+    set -l text $argv[1]
+    if string match -qr '[\x01-\x1f\x7f]' -- $text
+        set text (string replace -a -- \n '\x0a' $text)
+        for char in \x01 \x02 \x03 \x04 \x05 \x06 \x07 \x08 \x09 \x0b \x0c \x0d \x0e \x0f \x10 \x11 \x12 \x13 \x14 \x15 \x16 \x17 \x18 \x19 \x1a \x1b \x1c \x1d \x1e \x1f \x7f
+            set text (string replace -a -- $char '\x'(printf '%02x' "'$char") $text)
+        end
+    end
+    printf '%s' $text
+end
+
 function __mfaenv_segment
     string match -qr '^[0-9]+$' -- "$MFAENV_EXPIRES"; or return 0
     set -l left (math $MFAENV_EXPIRES - (__mfaenv_now))
@@ -63,8 +82,9 @@ function __mfaenv_segment
     set -l format 'aws:%p%r %t'
     set -q MFAENV_PROMPT_FORMAT; and set format $MFAENV_PROMPT_FORMAT
     set -l role
-    test -n "$MFAENV_ROLE"; and set role ":$MFAENV_ROLE"
-    set text (string replace -a -- %t $text $format | string replace -a -- %r "$role" | string replace -a -- %p "$MFAENV_PROFILE")
+    test -n "$MFAENV_ROLE"; and set role ":"(__mfaenv_visible "$MFAENV_ROLE")
+    set -l profile (__mfaenv_visible "$MFAENV_PROFILE")
+    set text (string replace -a -- %t $text $format | string replace -a -- %r "$role" | string replace -a -- %p "$profile")
     set -l warn 900
     string match -qr '^[0-9]+$' -- "$MFAENV_PROMPT_WARN"; and set warn $MFAENV_PROMPT_WARN
     set -l style "$MFAENV_PROMPT_STYLE"

@@ -105,6 +105,7 @@ class FakeAws:
     answers: dict[str, Callable[[Request], Reply]] = field(default_factory=dict)
     requests: list[Request] = field(default_factory=list)
     stall: bool = False
+    trickle: float = 0.0  # > 0: each answer is sent one byte per this many seconds
     url: str = ""
     _release: threading.Event = field(default_factory=threading.Event)
     _server: ThreadingHTTPServer | None = None
@@ -129,6 +130,12 @@ class FakeAws:
                 self.send_header("Content-Type", "text/xml")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
+                if fake.trickle > 0:  # a slow server that never quite stops answering
+                    for byte in data:
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                        if fake._release.wait(fake.trickle):
+                            return
                 self.wfile.write(data)
 
             def do_GET(self) -> None:

@@ -9,12 +9,22 @@ generated text at the parsers and the cache readers with the same rules.
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
-from conftest import Home, Mfa
-from fakeaws import SERIAL, FakeAws, Reply, Request
+from conftest import FakeClock, Home, Mfa, init_command, need, run_shell
+from fakeaws import SERIAL, FakeAws, Reply, Request, session_token_reply
+
+from mfaenv.cache import Cache
+from mfaenv.prompt import segment
+from mfaenv.session import Credentials, Session
 
 ROLE = "arn:aws:iam::111122223333:role/Admin"
 LONG_SECRET = "long/lived+secret"
@@ -282,3 +292,209 @@ def test_a_bad_input_gets_one_line_and_changes_nothing(
     assert "\x1b" not in run.stderr and "\r" not in run.stderr
     assert "s/e+cret" not in run.stderr and LONG_SECRET not in run.stderr
     assert home.files() == before
+
+
+# --- the typed code is not in any process's arguments --------------------------------------
+
+
+def test_a_typed_code_is_in_no_process_arguments(
+    shell: str, fake_aws: FakeAws, tmp_path: Path
+) -> None:
+    """While mfaenv waits for STS, no process shows the code in /proc/PID/cmdline."""
+    fake_aws.stall = True
+    code = "472913"
+    script = f"{init_command(shell)}\nmfa {code} --serial {SERIAL}\n"
+    binary = need(shell)
+    flags = {"bash": ["--noprofile", "--norc", "-s"], "zsh": ["-f", "-s"], "fish": ["--no-config"]}
+    env = dict(os.environ, MFAENV_AWS_DEADLINE="10")
+    (tmp_path / "script").write_text(script)
+    with (
+        (tmp_path / "script").open() as stdin,
+        subprocess.Popen(
+            [binary, *flags[shell]],  # the script on stdin: not even the shell has it in argv
+            stdin=stdin,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            text=True,
+        ) as process,
+    ):
+        for _ in range(1200):  # until mfaenv waits for its answer
+            if fake_aws.requests or process.poll() is not None:
+                break
+            time.sleep(0.05)
+        assert fake_aws.actions() == ["GetSessionToken"]
+        arguments = {p.name: _cmdline(p) for p in Path("/proc").iterdir() if p.name.isdigit()}
+        fake_aws._release.set()
+        process.communicate(timeout=60)
+    assert any("sh-on" in words for words in arguments.values()), "mfaenv was running"
+    assert fake_aws.requests[0].params["TokenCode"] == code, "and had the code"
+    assert [pid for pid, words in arguments.items() if code in words] == []
+
+
+def _cmdline(proc: Path) -> str:
+    try:
+        return (proc / "cmdline").read_bytes().decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def test_a_code_in_the_environment_is_used_once_and_never_passed_on(
+    mfaenv: Mfa, fake_aws: FakeAws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_aws.answers["GetSessionToken"] = session_token_reply()
+    monkeypatch.setenv("__MFAENV_CODE", "123456")
+    run = mfaenv.mfa("--serial", SERIAL)
+    assert run.status == 0, run.stderr
+    assert fake_aws.requests[0].params["TokenCode"] == "123456"
+    assert "__MFAENV_CODE" not in os.environ
+
+
+# --- a server that trickles: one deadline per call -----------------------------------------
+
+
+def test_a_trickling_server_is_given_up_on_at_the_deadline(fake_aws: FakeAws, home: Home) -> None:
+    """A byte every 5 s never trips botocore's 8 s read timeout; the call's deadline does."""
+    fake_aws.answers["GetSessionToken"] = session_token_reply()
+    fake_aws.trickle = 5.0
+    before = home.files()
+    result = subprocess.run(
+        [sys.executable, "-m", "mfaenv", "sh-on", "--shell", "bash", "123456", "--serial", SERIAL],
+        env=dict(os.environ, MFAENV_AWS_DEADLINE="1"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"mfaenv: {fake_aws.url} did not answer within 1s; check your network or try again\n"
+    )
+    assert home.files() == before
+
+
+def test_the_deadline_leaves_no_alarm_behind(mfaenv: Mfa, fake_aws: FakeAws) -> None:
+    fake_aws.answers["GetSessionToken"] = session_token_reply()
+    handler = signal.getsignal(signal.SIGALRM)
+    assert mfaenv.mfa(*SESSION_ARGS).status == 0
+    assert signal.getsignal(signal.SIGALRM) is handler
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+# --- expired credentials, and a clock that is off ------------------------------------------
+
+
+def test_credentials_expired_by_our_clock_say_how_far_it_is_off(
+    mfaenv: Mfa, fake_aws: FakeAws, clock: FakeClock, home: Home
+) -> None:
+    fake_aws.answers["GetSessionToken"] = session_token_reply(seconds=3600)
+    clock.time += 3 * 3600  # this computer is three hours ahead of AWS
+    before = home.files()
+    run = mfaenv.mfa(*SESSION_ARGS)
+    assert (run.status, run.stdout) == (1, "")
+    assert run.stderr.startswith("mfaenv: this computer's clock is 3h ahead of AWS's")
+    assert run.stderr.count("\n") == 1
+    assert home.files() == before
+
+
+def test_credentials_expired_by_the_servers_own_clock_are_refused(
+    mfaenv: Mfa, fake_aws: FakeAws
+) -> None:
+    fake_aws.answers["GetSessionToken"] = session_token_reply(seconds=-600)
+    run = mfaenv.mfa(*SESSION_ARGS)
+    assert (run.status, run.stdout) == (1, "")
+    assert run.stderr.startswith("mfaenv: STS answered with credentials that had already expired")
+
+
+# --- oversized values -----------------------------------------------------------------------
+
+
+def test_a_huge_session_token_is_refused_before_anything_is_kept(
+    mfaenv: Mfa, fake_aws: FakeAws, home: Home
+) -> None:
+    fake_aws.answers["GetSessionToken"] = session_token_reply(token="T" * 150_000)
+    before = home.files()
+    run = mfaenv.mfa(*SESSION_ARGS)
+    assert (run.status, run.stdout) == (1, "")
+    assert run.stderr.startswith(
+        "mfaenv: the session token STS answered with is 146 KiB long, far beyond"
+    )
+    assert home.files() == before
+
+
+def test_a_huge_cached_token_is_not_exported(mfaenv: Mfa, home: Home) -> None:
+    session = Session(
+        profile="default",
+        credentials=Credentials("ASIACACHED", "cached/secret", "T" * 20_000),
+        expires=int(time.time() + 3600),
+        serial=SERIAL,
+    )
+    Cache(home.cache / "mfaenv").save_session(session)
+    run = mfaenv.mfa()
+    assert (run.status, run.stdout) == (1, "")
+    assert run.stderr.startswith("mfaenv: AWS_SESSION_TOKEN is 19 KiB long, far beyond")
+
+
+# --- what reaches the terminal ----------------------------------------------------------------
+
+HOSTILE = "dev\x1b]0;owned\x07\x1b[2J\r\nx\x9b"
+SHOWN = "dev\\x1b]0;owned\\x07\\x1b[2J\\x0d\\x0ax\\x9b"
+
+
+def test_status_and_prompt_show_control_characters_escaped(
+    mfaenv: Mfa, monkeypatch: pytest.MonkeyPatch, clock: FakeClock
+) -> None:
+    monkeypatch.setenv("MFAENV_PROFILE", HOSTILE)
+    monkeypatch.setenv("MFAENV_ROLE", "Admin\x1b[5m@1")
+    monkeypatch.setenv("MFAENV_ROLE_ARN", "arn:aws:iam::1:role/Admin\x1b[5m")
+    monkeypatch.setenv("MFAENV_EXPIRES", str(int(clock.now()) + 3600 + 30))
+    status = mfaenv("status")
+    assert status.status == 0
+    assert f"profile  {SHOWN}\n" in status.stdout
+    assert "\x1b" not in status.stdout and "\x07" not in status.stdout
+    prompt = mfaenv("prompt")
+    assert prompt.stdout == f"aws:{SHOWN}:Admin\\x1b[5m@1 1h00m\n"
+
+
+def test_a_message_naming_a_hostile_profile_is_one_escaped_line(mfaenv: Mfa) -> None:
+    run = mfaenv.mfa("--profile", HOSTILE)
+    assert (run.status, run.stdout) == (1, "")
+    assert run.stderr.count("\n") == 1
+    assert not set(run.stderr[:-1]) & {"\x1b", "\x07", "\r", "\n", "\x9b"}
+
+
+@pytest.mark.parametrize("profile", ["a&b", "a\\&b", "&&", "a%pb"])
+def test_the_bash_segment_shows_an_ampersand_literally(profile: str, tmp_path: Path) -> None:
+    """bash 5.2's patsub_replacement turns & in a ${var//pat/rep} replacement into the match."""
+    env = dict(os.environ, MFAENV_PROFILE=profile, NO_COLOR="1")
+    env["MFAENV_EXPIRES"] = str(int(time.time()) + 5 * 60 + 30)
+    script = (
+        "shopt -s patsub_replacement 2>/dev/null\n"
+        f'{init_command("bash")}\n__mfaenv_prompt_hook\nprintf %s "$MFAENV_SEGMENT"\n'
+    )
+    result = run_shell("bash", script, env)
+    assert result.stdout == f"aws:{profile} 5m", result.stderr
+
+
+@pytest.mark.parametrize(
+    ("profile", "role"),
+    [
+        ("dev\x1b]0;owned\x07\x1b[2J", ""),
+        ("a\nb\rc\td", "Admin\x1b[5m@1"),
+        ("\x7f\x01", "\x1b"),
+    ],
+)
+def test_the_shell_segment_shows_control_characters_as_mfaenv_prompt_does(
+    shell: str, profile: str, role: str, tmp_path: Path
+) -> None:
+    env = dict(os.environ, MFAENV_PROFILE=profile, MFAENV_ROLE=role, NO_COLOR="1")
+    env["MFAENV_EXPIRES"] = str(int(time.time()) + 5 * 60 + 30)
+    out = tmp_path / "segment"
+    if shell == "fish":
+        script = f"{init_command(shell)}; mfa_prompt > {out}"
+    else:
+        script = f'{init_command(shell)}; __mfaenv_prompt_hook; printf %s "$MFAENV_SEGMENT" > {out}'
+    result = run_shell(shell, script, env)
+    assert result.returncode == 0, result.stderr
+    assert out.read_text() == segment(env, time.time())
+    assert not set(out.read_text()) & {"\x1b", "\x07", "\x7f", "\x01", "\n", "\r", "\t"}
