@@ -45,6 +45,24 @@ def file_name(name: str) -> str:
     )
 
 
+def name_of_file(raw: str) -> str | None:
+    """The name ``file_name`` made ``raw`` from; None for what it cannot have made."""
+    out = bytearray()
+    i = 0
+    try:
+        while i < len(raw):
+            if raw[i] == "%":
+                out += bytes.fromhex(raw[i + 1 : i + 3])
+                i += 3
+            else:
+                out += raw[i].encode()
+                i += 1
+        decoded = out.decode()
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return decoded if decoded and file_name(decoded) == raw else None
+
+
 def generation(session: Session) -> str:
     """What a session's marker holds: when it ends, which key it is, and which long-lived
     key made it (fingerprints: nothing secret). A shell remembers the one it holds."""
@@ -208,21 +226,16 @@ class Cache:
         head, tail = os.path.split(path)
         if head != os.path.join(self.root, "sessions") or not tail.endswith(".gen"):
             return None
-        raw = tail[: -len(".gen")]
-        out = bytearray()
-        i = 0
+        return name_of_file(tail[: -len(".gen")])
+
+    def session_names(self) -> list[str]:
+        """The names of the sessions in the cache (their files may still be untrusted)."""
         try:
-            while i < len(raw):
-                if raw[i] == "%":
-                    out += bytes.fromhex(raw[i + 1 : i + 3])
-                    i += 3
-                else:
-                    out += raw[i].encode()
-                    i += 1
-            decoded = out.decode()
-        except (ValueError, UnicodeDecodeError):
-            return None
-        return decoded if decoded and file_name(decoded) == raw else None
+            files = os.listdir(os.path.join(self.root, "sessions"))
+        except OSError:
+            return []
+        names = (name_of_file(f[: -len(".json")]) for f in files if f.endswith(".json"))
+        return sorted(name for name in names if name is not None)
 
     # --- MFA serials ---------------------------------------------------------
 

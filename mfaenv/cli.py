@@ -66,6 +66,7 @@ class Args:
     max_age: str | None = None
     action: str | None = None
     marker: str = ""
+    all: bool = False
     held: str = ""
     command: Sequence[str] = ()
     destination: str | None = None
@@ -84,7 +85,7 @@ class Args:
 _FAST: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
     "init": ((), (), ("shell",)),
     "prompt": ((), (), ()),
-    "status": ((), ("--json",), ()),
+    "status": (("--profile",), ("--json", "--all"), ()),
     "sh-off": (("--shell",), (), ()),
     "sh-follow": (("--shell",), (), ("marker", "held?")),
     "sh-on": (("--shell", *SESSION_OPTIONS), (), ("code?",)),

@@ -230,6 +230,10 @@ def follow(args: Args, clock: Clock) -> int:
 
 
 def status(args: Args, clock: Clock) -> int:
+    if args.all or args.profile is not None:
+        from mfaenv.overview import overview
+
+        return overview(args, clock)
     environ = os.environ
     profile = environ.get("MFAENV_PROFILE")
     if profile is None:

@@ -1,0 +1,152 @@
+"""``mfa status --all`` and ``mfa status --profile P``: the cached sessions, not this shell's.
+
+Every session in the cache (whoever made it: ``mfa``, ``credential-process``, ``exec``),
+read through the cache's trust checks, and every profile of the AWS files and the mfaenv
+config that has none. Plain ``mfa status`` (this shell's session) stays in
+``commands.status`` and imports none of this.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+from mfaenv.cache import Cache
+from mfaenv.errors import MfaEnvError, debug, printable
+from mfaenv.files import UntrustedFile
+from mfaenv.timefmt import format_remaining, remaining
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from mfaenv.cli import Args
+    from mfaenv.clock import Clock
+    from mfaenv.session import Session
+
+
+def _row(name: str, session: Session, now: float) -> dict[str, object]:
+    left = remaining(session.expires, now)
+    return {
+        "name": name,
+        "profile": session.profile,
+        "role": session.role_arn,
+        "role_label": session.role_label,
+        "user": session.arn,
+        "device": session.serial,
+        "access_key_id": session.credentials.access_key_id,
+        "expiration": session.expiration,
+        "expires_epoch": session.expires,
+        "remaining_seconds": max(left, 0),
+        "expired": left <= 0,
+    }
+
+
+def cached_sessions(cache: Cache) -> list[tuple[str, Session]]:
+    """Every trusted session in the cache with its cache name, by name."""
+    found = []
+    for name in cache.session_names():
+        try:
+            session = cache.load_session(name)
+        except UntrustedFile as err:
+            debug(f"{err}; not listed")
+            continue
+        if session is not None:
+            found.append((name, session))
+    return sorted(found, key=lambda item: item[0])
+
+
+def configured_profiles() -> list[str]:
+    """The profiles of the AWS config and credentials files and of the mfaenv config."""
+    import configparser
+
+    names: set[str] = set()
+    for variable, fallback, prefixed in (
+        ("AWS_CONFIG_FILE", "~/.aws/config", True),
+        ("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials", False),
+    ):
+        parser = configparser.ConfigParser(interpolation=None, strict=False)
+        try:
+            parser.read(os.path.expanduser(os.environ.get(variable) or fallback), "utf-8")
+        except (configparser.Error, UnicodeDecodeError) as err:
+            debug(f"cannot read the profiles of {variable}: {type(err).__name__}")
+            continue
+        for section in parser.sections():
+            if prefixed and section.startswith("profile "):
+                names.add(section[len("profile ") :].strip())
+            elif section == "default" or not prefixed:
+                names.add(section.strip())
+    from mfaenv import config
+
+    names.update(config.load().profiles)
+    return sorted(name for name in names if name)
+
+
+def _when(epoch: int) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(epoch))
+
+
+def _left(row: dict[str, object]) -> str:
+    text = format_remaining(int(str(row["remaining_seconds"])))
+    return "expired" if row["expired"] else f"{text} left"
+
+
+def overview(args: Args, clock: Clock) -> int:
+    cache = Cache(clock=clock)
+    now = clock.now()
+    if args.profile is not None:
+        return _one(cache, args.profile, bool(args.json), now)
+    rows = [_row(name, session, now) for name, session in cached_sessions(cache)]
+    held = {str(row["name"]) for row in rows}
+    without = [name for name in configured_profiles() if name not in held]
+    live = any(not row["expired"] for row in rows)
+    if args.json:
+        print(json.dumps({"sessions": rows, "profiles_without_session": without}, indent=2))
+        return 0 if live else 1
+    table = [("PROFILE", "ROLE", "USER", "DEVICE", "EXPIRES", "LEFT")]
+    for row in rows:
+        table.append(
+            (
+                printable(str(row["name"])),
+                str(row["role_label"] or "-"),
+                str(row["user"] or "unknown"),
+                str(row["device"]),
+                _when(int(str(row["expires_epoch"]))),
+                _left(row),
+            )
+        )
+    table += [(printable(name), "-", "-", "-", "no session", "") for name in without]
+    if len(table) == 1:
+        print("no cached MFA sessions and no profiles configured")
+        return 1
+    widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
+    for line in table:
+        cells = (cell.ljust(width) for cell, width in zip(line, widths, strict=True))
+        print("  ".join(cells).rstrip())
+    return 0 if live else 1
+
+
+def _one(cache: Cache, name: str, as_json: bool, now: float) -> int:
+    try:
+        session = cache.load_session(name)
+    except UntrustedFile as err:
+        raise MfaEnvError(f"{err}; not using it: run `mfa CODE --profile {name}`") from None
+    if session is None:
+        if as_json:
+            print(json.dumps({"name": name, "active": False}, indent=2))
+            return 1
+        raise MfaEnvError(f"no cached MFA session for profile {name!r}")
+    row = _row(name, session, now)
+    if as_json:
+        print(json.dumps({**row, "active": not row["expired"]}, indent=2))
+    else:
+        role = f"{row['role']} ({row['role_label']})" if row["role"] else None
+        lines = [
+            ("profile", name),
+            ("user", str(row["user"] or "unknown (device given by name)")),
+            ("device", str(row["device"])),
+            *([("role", role)] if role else []),
+            ("key", str(row["access_key_id"])),
+            ("expires", f"{_when(session.expires)} ({_left(row)})"),
+        ]
+        print("\n".join(f"{label:<8} {printable(value)}" for label, value in lines))
+    return 1 if row["expired"] else 0
