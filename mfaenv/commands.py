@@ -22,7 +22,7 @@ from mfaenv.env import (
     session_expires,
     session_values,
 )
-from mfaenv.errors import MfaEnvError, printable, warn
+from mfaenv.errors import MfaEnvError, warn
 from mfaenv.shells import get_shell
 from mfaenv.timefmt import format_remaining, remaining
 
@@ -73,10 +73,14 @@ def requested_profile(args: Args, environ: Mapping[str, str]) -> tuple[str, bool
 def build_request(args: Args, environ: Mapping[str, str]) -> Request:
     from mfaenv.login import Request
 
-    for option in ("profile", "duration", "serial", "totp", "role"):
+    for option in ("profile", "duration", "serial", "totp", "role", "save_as"):
         value = getattr(args, option)
         if value is not None and not value.strip():
-            raise MfaEnvError(f"--{option} needs a value", exit_code=2)
+            raise MfaEnvError(f"--{option.replace('_', '-')} needs a value", exit_code=2)
+    if args.save_as is not None:
+        from mfaenv.saveas import check_name
+
+        check_name(args.save_as)
     duration = None
     if args.duration is not None:
         from mfaenv.limits import check_duration
@@ -99,6 +103,7 @@ def build_request(args: Args, environ: Mapping[str, str]) -> Request:
         serial=args.serial,
         totp=args.totp,
         role=args.role,
+        save_as=args.save_as,
     )
 
 
@@ -130,7 +135,6 @@ def on(args: Args, clock: Clock) -> int:
 
     shell = get_shell(str(args.shell))
     state = ShellState.from_process()
-    state.stash_with(SESSION)  # a stash too large to hand back: refused before a code is spent
     request = build_request(args, state.without(SESSION))
     login = Login(request, state.without(SESSION), clock=clock)
     session = login.session()
@@ -147,8 +151,6 @@ def on(args: Args, clock: Clock) -> int:
 
 def exec_(args: Args, clock: Clock) -> int:
     state = ShellState.from_process()
-    state.stash_with(SESSION)
-    state.stash_with(SESSION)
     command = list(args.command)
     command = command[1:] if command[:1] == ["--"] else command
     if not command or not command[0]:
@@ -230,10 +232,6 @@ def follow(args: Args, clock: Clock) -> int:
 
 
 def status(args: Args, clock: Clock) -> int:
-    if args.all or args.profile is not None:
-        from mfaenv.overview import overview
-
-        return overview(args, clock)
     environ = os.environ
     profile = environ.get("MFAENV_PROFILE")
     if profile is None:
@@ -278,7 +276,7 @@ def status(args: Args, clock: Clock) -> int:
             ("key", environ.get("AWS_ACCESS_KEY_ID") or "missing"),
             ("expires", f"{when} UTC ({shown}{'' if shown == 'expired' else ' left'})"),
         ]
-        print("\n".join(f"{name:<8} {printable(value)}" for name, value in rows))
+        print("\n".join(f"{name:<8} {value}" for name, value in rows))
     return 0 if left > 0 else 1
 
 
@@ -307,6 +305,15 @@ def rotate_key(args: Args, clock: Clock) -> int:
     state = ShellState.from_process()
     profile, explicit = requested_profile(args, state.without(SESSION))
     rotate(Request(profile=profile, explicit_profile=explicit), state.without(SESSION), clock)
+    return 0
+
+
+def unsave(args: Args, clock: Clock) -> int:
+    from mfaenv.cache import Cache
+    from mfaenv.saveas import unsave as remove
+
+    path = remove(str(args.name), Cache(clock=clock).root)
+    warn(f"removed the session profile [{args.name}] from {path}")
     return 0
 
 
@@ -369,6 +376,7 @@ COMMANDS: dict[str, Callable[[Args, Clock], int]] = {
     "status": status,
     "enroll": enroll,
     "rotate-key": rotate_key,
+    "unsave": unsave,
     "policy": policy,
     "console": console,
     "prompt": prompt,

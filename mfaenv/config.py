@@ -36,6 +36,7 @@ class ProfileConfig:
     duration: int | None = None
     totp: Source | None = None
     role_mode: str | None = None  # for a role profile: "chain" (default) or "direct"
+    save_as: str | None = None  # also write its sessions as this credentials-file profile
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,17 @@ _PROFILE_KEYS: dict[str, Callable[[object], Any]] = {
     "duration": _duration,
     "totp": lambda value: Source.parse(_text(value)),
     "role_mode": _role_mode,
+    "save_as": lambda value: _save_as(_text(value)),
 }
+
+
+def _save_as(name: str) -> str:
+    from mfaenv.saveas import check_name
+
+    try:
+        return check_name(name)
+    except MfaEnvError:
+        raise ValueError("is not a profile name the credentials file can hold") from None
 
 
 def _read_table(

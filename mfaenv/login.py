@@ -46,6 +46,7 @@ _REQUEST_FIELDS = (
     "totp",
     "role",
     "cache_as",
+    "save_as",
 )
 
 
@@ -69,6 +70,7 @@ class Request:
         totp: str | None = None,
         role: str | None = None,
         cache_as: str | None = None,
+        save_as: str | None = None,
     ) -> None:
         self.profile = profile
         self.explicit_profile = explicit_profile
@@ -78,6 +80,7 @@ class Request:
         self.totp = totp
         self.role = role
         self.cache_as = cache_as
+        self.save_as = save_as
 
     def replace(self, **changes: Any) -> Request:
         values = {name: getattr(self, name) for name in _REQUEST_FIELDS}
@@ -210,16 +213,48 @@ class Login:
     # --- the steps ------------------------------------------------------------------------
 
     def session(self) -> Session:
-        """The session asked for: cached while good, else new (a code is spent)."""
+        """The session asked for: cached while good, else new (a code is spent). A new
+        one is also written where it is saved as a profile (``saveas``); a cached one
+        only when --save-as asks."""
         request = self.request
+        if request.save_as is not None:
+            from mfaenv.saveas import check
+
+            check(request.save_as)  # before anything
         cached, reason = self.reuse(request) if request.code is None else (None, None)
         if cached is not None:
+            if request.save_as is not None:
+                self.write_saved(cached, [request.save_as])
             return cached
         role = self.role()
         source = self.totp_source(role.source_profile if role else request.profile)
+        saved = self.saved_names(request)
         if role is not None:
-            return self.role_session(role, source)
-        return self.mfa_session(request, source, reason)
+            session = self.role_session(role, source)
+        else:
+            session = self.mfa_session(request, source, reason)
+        self.write_saved(session, saved)
+        return session
+
+    def saved_names(self, request: Request) -> list[str]:
+        """Where a new session of ``request`` is written in the credentials file
+        (--save-as, save_as in the config, names saved before); each checked now, before
+        a code is spent."""
+        from mfaenv.saveas import check, names_for
+
+        names = [request.save_as, self.config().profile(request.profile).save_as]
+        names += names_for(self.cache.root, request.cache_name)
+        unique = list(dict.fromkeys(name for name in names if name))
+        for name in unique:
+            check(name)
+        return unique
+
+    def write_saved(self, session: Session, names: list[str]) -> None:
+        from mfaenv.saveas import save
+
+        for name in names:
+            path = save(session, name, self.cache.root, self.request.cache_name)
+            warn(f"saved the session as profile {name!r} in {path}")
 
     def lasting_session(self) -> Session:
         """The session for credential_process, which SDKs call again as the end nears.
@@ -540,9 +575,9 @@ def refuse_expired(expires: int, now: float, server_time: float | None) -> None:
     ended = to_rfc3339(max(expires, 0)) if expires < 253402300800 else "?"
     if server_time is not None and expires > server_time and now - server_time > CLOCK_SLACK:
         raise MfaEnvError(
-            f"this computer's clock is {format_duration(round((now - server_time) / 60) * 60)} "
-            f"ahead of AWS's, so the new session (until {ended}) would count as expired; "
-            "set the clock right (timedatectl set-ntp true) and try again"
+            f"this computer's clock is {format_duration(int(now - server_time))} ahead of "
+            f"AWS's, so the new session (until {ended}) would count as expired; set the "
+            "clock right (timedatectl set-ntp true) and try again"
         )
     raise MfaEnvError(
         f"STS answered with credentials that had already expired (at {ended}); check "

@@ -80,10 +80,6 @@ def build() -> _Parser:
 
     status = add("status", "show this shell's MFA session")
     status.add_argument("--json", action="store_true", help="machine-readable output")
-    status.add_argument(
-        "--all", action="store_true", help="every cached session, and the profiles without one"
-    )
-    status.add_argument("--profile", help="the cached session of this profile")
 
     enroll = add("enroll", "create and enable a virtual MFA device for your user")
     enroll.add_argument("--profile", help="profile with the long-lived keys (default: AWS_PROFILE)")
@@ -93,6 +89,9 @@ def build() -> _Parser:
 
     rotate = add("rotate-key", "replace your access key with a new one, safely")
     rotate.add_argument("--profile", help="profile with the key (default: AWS_PROFILE)")
+
+    unsave = add("unsave", "remove a session saved with --save-as from the credentials file")
+    unsave.add_argument("name", metavar="NAME", help="the profile the session was saved as")
 
     policy = add("policy", "print the IAM policy that makes keys need MFA")
     policy.add_argument("--style", choices=("strict", "self-service"), default="strict")
@@ -110,6 +109,11 @@ def build() -> _Parser:
         sub.add_argument("--serial", help="ARN of the MFA device (default: found from your user)")
         sub.add_argument("--totp", metavar="SOURCE", help="pass:ENTRY, file:PATH, command:ARGV")
         sub.add_argument("--role", metavar="ARN", help="assume this role with the MFA session")
+        sub.add_argument(
+            "--save-as",
+            metavar="NAME",
+            help="also write the session as profile NAME in ~/.aws/credentials",
+        )
 
     on = add("sh-on", "start an MFA session (used by `mfa CODE`)", prog="mfa")
     on.add_argument("code", nargs="?", metavar="CODE", help="6-digit code from your MFA device")

@@ -13,9 +13,10 @@ from fakeaws import SERIAL, FakeAws
         ("duration = \n", "Invalid value (at line 1, column 12)"),
         (
             '[profiles.dev]\nserial = "a"\nbogus = 1\n',
-            "unknown key 'bogus' in [profiles.dev] (known: duration, role_mode, serial, totp)",
+            "unknown key 'bogus' in [profiles.dev] "
+            "(known: duration, role_mode, save_as, serial, totp)",
         ),
-        ('duraton = "8h"\n', "unknown key 'duraton' in the top level (known: duration)"),
+        ('duraton = "8h"\n', "unknown key 'duraton' in the top level (known: duration, follow)"),
         ('duration = "forever"\n', "duration in the top level cannot read duration 'forever'"),
         (
             '[profiles.dev]\nduration = "40h"\n',
