@@ -44,6 +44,8 @@ PASSTHROUGH = (
 )
 
 SESSION_OPTIONS = ("--profile", "--duration", "--serial", "--totp", "--role", "--save-as")
+CODE_ENV = "__MFAENV_CODE"  # the typed code, from the shell function, for one call
+CODE_ENV = "__MFAENV_CODE"  # the typed code, from the shell function, for one call
 
 
 class Args:
@@ -66,6 +68,7 @@ class Args:
     max_age: str | None = None
     action: str | None = None
     marker: str = ""
+    all: bool = False
     held: str = ""
     command: Sequence[str] = ()
     destination: str | None = None
@@ -84,7 +87,7 @@ class Args:
 _FAST: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
     "init": ((), (), ("shell",)),
     "prompt": ((), (), ()),
-    "status": ((), ("--json",), ()),
+    "status": (("--profile",), ("--json", "--all"), ()),
     "sh-off": (("--shell",), (), ()),
     "sh-follow": (("--shell",), (), ("marker", "held?")),
     "sh-on": (("--shell", *SESSION_OPTIONS), (), ("code?",)),
@@ -129,12 +132,19 @@ def fast_parse(argv: Sequence[str]) -> Args | None:
 def main(argv: Sequence[str] | None = None, clock: Clock = SYSTEM) -> int:
     """Run one command; the only place errors are turned into messages and exit codes."""
     words = list(sys.argv[1:] if argv is None else argv)
+    # `mfa 123456`: the shell function hands the code over here, not in argv (which any
+    # user may read in /proc/PID/cmdline); taken out at once, so no child sees it.
+    code = os.environ.pop(CODE_ENV, "")
     try:
         args = fast_parse(words)
         if args is None:
             from mfaenv.parser import parse
 
             args = parse(words)
+        if code and args.verb == "sh-on":
+            if args.code is not None:
+                raise MfaEnvError("one code at a time: mfa CODE [OPTIONS]", exit_code=2)
+            args.code = code
         from mfaenv.commands import run_command
 
         return run_command(args, clock)

@@ -22,7 +22,7 @@ from mfaenv.env import (
     session_expires,
     session_values,
 )
-from mfaenv.errors import MfaEnvError, warn
+from mfaenv.errors import MfaEnvError, printable, warn
 from mfaenv.shells import get_shell
 from mfaenv.timefmt import format_remaining, remaining
 
@@ -135,6 +135,7 @@ def on(args: Args, clock: Clock) -> int:
 
     shell = get_shell(str(args.shell))
     state = ShellState.from_process()
+    state.stash_with(SESSION)  # a stash too large to hand back: refused before a code is spent
     request = build_request(args, state.without(SESSION))
     login = Login(request, state.without(SESSION), clock=clock)
     session = login.session()
@@ -151,6 +152,8 @@ def on(args: Args, clock: Clock) -> int:
 
 def exec_(args: Args, clock: Clock) -> int:
     state = ShellState.from_process()
+    state.stash_with(SESSION)
+    state.stash_with(SESSION)
     command = list(args.command)
     command = command[1:] if command[:1] == ["--"] else command
     if not command or not command[0]:
@@ -232,6 +235,10 @@ def follow(args: Args, clock: Clock) -> int:
 
 
 def status(args: Args, clock: Clock) -> int:
+    if args.all or args.profile is not None:
+        from mfaenv.overview import overview
+
+        return overview(args, clock)
     environ = os.environ
     profile = environ.get("MFAENV_PROFILE")
     if profile is None:
@@ -276,7 +283,7 @@ def status(args: Args, clock: Clock) -> int:
             ("key", environ.get("AWS_ACCESS_KEY_ID") or "missing"),
             ("expires", f"{when} UTC ({shown}{'' if shown == 'expired' else ' left'})"),
         ]
-        print("\n".join(f"{name:<8} {value}" for name, value in rows))
+        print("\n".join(f"{name:<8} {printable(value)}" for name, value in rows))
     return 0 if left > 0 else 1
 
 

@@ -575,9 +575,9 @@ def refuse_expired(expires: int, now: float, server_time: float | None) -> None:
     ended = to_rfc3339(max(expires, 0)) if expires < 253402300800 else "?"
     if server_time is not None and expires > server_time and now - server_time > CLOCK_SLACK:
         raise MfaEnvError(
-            f"this computer's clock is {format_duration(int(now - server_time))} ahead of "
-            f"AWS's, so the new session (until {ended}) would count as expired; set the "
-            "clock right (timedatectl set-ntp true) and try again"
+            f"this computer's clock is {format_duration(round((now - server_time) / 60) * 60)} "
+            f"ahead of AWS's, so the new session (until {ended}) would count as expired; "
+            "set the clock right (timedatectl set-ntp true) and try again"
         )
     raise MfaEnvError(
         f"STS answered with credentials that had already expired (at {ended}); check "

@@ -80,6 +80,10 @@ def build() -> _Parser:
 
     status = add("status", "show this shell's MFA session")
     status.add_argument("--json", action="store_true", help="machine-readable output")
+    status.add_argument(
+        "--all", action="store_true", help="every cached session, and the profiles without one"
+    )
+    status.add_argument("--profile", help="the cached session of this profile")
 
     enroll = add("enroll", "create and enable a virtual MFA device for your user")
     enroll.add_argument("--profile", help="profile with the long-lived keys (default: AWS_PROFILE)")
