@@ -106,6 +106,7 @@ class FakeAws:
     requests: list[Request] = field(default_factory=list)
     stall: bool = False
     trickle: float = 0.0  # > 0: each answer is sent one byte per this many seconds
+    garbage: bytes | None = None  # set: answer these bytes instead of HTTP
     url: str = ""
     _release: threading.Event = field(default_factory=threading.Event)
     _server: ThreadingHTTPServer | None = None
@@ -122,6 +123,10 @@ class FakeAws:
                 fake.requests.append(request)
                 if fake.stall:
                     fake._release.wait(30)
+                    return
+                if fake.garbage is not None:
+                    self.wfile.write(fake.garbage)
+                    self.close_connection = True
                     return
                 answer = fake.answers.get(request.action)
                 reply = answer(request) if answer else error("InvalidAction", request.action)

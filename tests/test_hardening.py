@@ -9,20 +9,35 @@ generated text at the parsers and the cache readers with the same rules.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import string
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from conftest import FakeClock, Home, Mfa, init_command, need, run_shell
-from fakeaws import SERIAL, FakeAws, Reply, Request, session_token_reply
+from fakeaws import (
+    SERIAL,
+    FakeAws,
+    Reply,
+    Request,
+    devices_reply,
+    identity_reply,
+    session_token_reply,
+)
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mfaenv.cache import Cache
+from mfaenv.env import decode_stash, encode_stash
+from mfaenv.errors import MfaEnvError, one_line
+from mfaenv.files import UntrustedFile
 from mfaenv.prompt import segment
 from mfaenv.session import Credentials, Session
 
@@ -498,3 +513,370 @@ def test_the_shell_segment_shows_control_characters_as_mfaenv_prompt_does(
     assert result.returncode == 0, result.stderr
     assert out.read_text() == segment(env, time.time())
     assert not set(out.read_text()) & {"\x1b", "\x07", "\x7f", "\x01", "\n", "\r", "\t"}
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [b"", b"\x00\xff\xfe garbage\r\n\r\n", b"HTTP/1.1 200 OK\r\nContent-Length: 99999\r\n\r\n<a>"],
+    ids=["silence then close", "not http", "a body cut short"],
+)
+def test_an_endpoint_that_speaks_garbage_gets_one_line(
+    mfaenv: Mfa, fake_aws: FakeAws, home: Home, garbage: bytes
+) -> None:
+    fake_aws.garbage = garbage
+    before = home.files()
+    run = mfaenv.mfa(*SESSION_ARGS)
+    assert (run.status, run.stdout) == (1, "")
+    assert run.stderr.startswith("mfaenv: ") and run.stderr.count("\n") == 1, run.stderr
+    assert home.files() == before
+
+
+# --- real faults: FIFOs, read-only and full filesystems, SIGKILL while writing ----------------
+
+
+def _mfaenv_process(*words: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """mfaenv as its own process: a hang becomes a failure, not a stuck test run."""
+    return subprocess.run(
+        [sys.executable, "-m", "mfaenv", *words],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("name", ["sessions/default.json", "serials.json", "used-codes.json"])
+def test_a_fifo_in_the_cache_blocks_nothing(name: str, fake_aws: FakeAws, home: Home) -> None:
+    fake_aws.answers["GetSessionToken"] = session_token_reply()
+    fake_aws.answers["GetCallerIdentity"] = identity_reply()
+    fake_aws.answers["ListMFADevices"] = devices_reply(SERIAL)
+    fifo = home.cache / "mfaenv" / name
+    fifo.parent.mkdir(parents=True, mode=0o700, exist_ok=True)
+    os.mkfifo(fifo, 0o600)
+    reuse = _mfaenv_process("sh-on", "--shell", "bash")
+    assert (reuse.returncode, reuse.stdout) == (1, "")
+    assert reuse.stderr.count("\n") == 1
+    if name.startswith("sessions/"):
+        assert "is not a regular file" in reuse.stderr
+    fresh = _mfaenv_process("sh-on", "--shell", "bash", "123456")
+    if name.startswith("sessions/"):  # the FIFO is replaced by the new session
+        assert fresh.returncode == 0, fresh.stderr
+    else:  # a damaged index is ignored and rewritten
+        assert fresh.returncode == 0, fresh.stderr
+        assert "export AWS_SESSION_TOKEN=" in fresh.stdout
+
+
+@pytest.fixture
+def small_filesystem(home: Home) -> Iterator[Path]:
+    """A 256 KiB tmpfs mounted where the cache lives (needs root; skipped elsewhere but
+    never in CI)."""
+    if os.geteuid() != 0:
+        if os.environ.get("CI") == "true":
+            pytest.fail("the filesystem fault tests need root in CI")
+        pytest.skip("mounting a tmpfs needs root")
+    home.cache.mkdir(parents=True, exist_ok=True)
+    mount = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=256k,mode=0700", "tmpfs", str(home.cache)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if mount.returncode != 0:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"cannot mount a tmpfs: {mount.stderr}")
+        pytest.skip(f"cannot mount a tmpfs: {mount.stderr.strip()}")
+    try:
+        yield home.cache
+    finally:
+        subprocess.run(["umount", "-l", str(home.cache)], check=False)
+
+
+def test_a_read_only_cache_is_found_out_before_a_code_is_spent(
+    mfaenv: Mfa, fake_aws: FakeAws, home: Home, small_filesystem: Path
+) -> None:
+    fake_aws.answers["GetSessionToken"] = session_token_reply()
+    (small_filesystem / "mfaenv" / "sessions").mkdir(parents=True, mode=0o700)
+    (small_filesystem / "mfaenv").chmod(0o700)
+    subprocess.run(["mount", "-o", "remount,ro", str(small_filesystem)], check=True)
+    run = mfaenv.mfa(*SESSION_ARGS)
+    assert (run.status, run.stdout) == (1, "")
+    assert run.stderr.startswith("mfaenv: cannot write to ") and run.stderr.count("\n") == 1
+    assert fake_aws.requests == [], "the code is not spent"
+
+
+def test_a_full_cache_still_gives_the_shell_its_session(
+    mfaenv: Mfa, fake_aws: FakeAws, home: Home, small_filesystem: Path
+) -> None:
+    """AWS has accepted the code by the time the disk is found full: the session is the
+    user's, with a warning, and no temporary file stays behind."""
+    fake_aws.answers["GetSessionToken"] = session_token_reply()
+    (small_filesystem / "mfaenv" / "sessions").mkdir(parents=True, mode=0o700)
+    fd = os.open(small_filesystem / "filler", os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        while os.write(fd, b"\0" * 4096):
+            pass
+    except OSError:
+        pass  # full
+    finally:
+        os.close(fd)
+    run = mfaenv.mfa(*SESSION_ARGS)
+    assert run.status == 0, run.stderr
+    assert "export AWS_SESSION_TOKEN=" in run.stdout
+    assert "the session is yours but is not cached for other shells" in run.stderr
+    left = [p.name for p in (small_filesystem / "mfaenv").rglob("*") if p.name.endswith(".tmp")]
+    assert left == []
+
+
+WRITER = """
+import sys, time
+from mfaenv.cache import Cache
+from mfaenv.session import Credentials, Session
+cache = Cache(sys.argv[1])
+i = 0
+while True:
+    i += 1
+    cache.save_session(Session("default", Credentials(f"ASIA{i:016d}", "s" * 2000, "t" * 4000),
+                               int(time.time()) + 3600, "arn:aws:iam::1:mfa/a"))
+"""
+
+
+def test_sigkill_while_writing_never_leaves_a_damaged_session(tmp_path: Path) -> None:
+    """Killed at random points of a write loop, the cache holds a whole session or none,
+    and the temporary files left behind are cleaned up later."""
+    import random
+
+    root = tmp_path / "cache"
+    rng = random.Random(11)  # noqa: S311 - when to kill, not a secret
+    for _ in range(25):
+        with subprocess.Popen([sys.executable, "-c", WRITER, str(root)]) as writer:
+            time.sleep(rng.uniform(0.2, 0.6))
+            writer.send_signal(signal.SIGKILL)
+        session = Cache(root).load_session("default")  # UntrustedFile if ever damaged
+        assert session is None or session.credentials.access_key_id.startswith("ASIA")
+    later = FakeClock()
+    later.time += 3600
+    Cache(root, clock=later).check_writable()
+    assert [p.name for p in root.rglob("*.tmp")] == []
+
+
+# --- generated input: the parsers and the cache readers -----------------------------------
+
+FUZZ = settings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=40) | st.sampled_from(
+    ["", " ", "9" * 5000, "\u00b2", "\uff11h", "\u0661\u0662m", "1h1h", "-1", "1e3", "0x10"]
+)
+
+
+@FUZZ
+@given(TEXT)
+def test_any_duration_is_read_or_refused_in_one_line(text: str) -> None:
+    from mfaenv.timefmt import parse_duration
+
+    try:
+        seconds = parse_duration(text)
+    except MfaEnvError as err:
+        assert "\n" not in one_line(str(err))
+    else:
+        assert seconds >= 0
+        assert text.strip().isascii()
+
+
+@FUZZ
+@given(TEXT | st.from_regex(r"\d{6}", fullmatch=True))
+def test_any_code_is_six_ascii_digits_or_refused(text: str) -> None:
+    from mfaenv.totp import check_code
+
+    try:
+        assert check_code(text) == text
+    except MfaEnvError:
+        assert not (len(text) == 6 and text.isascii() and text.isdigit())
+    else:
+        assert len(text) == 6 and text.isascii() and text.isdigit()
+
+
+@FUZZ
+@given(
+    st.sampled_from(["pass:", "file:", "command:", "vault:", ""]).flatmap(
+        lambda k: TEXT.map(k.__add__)
+    )
+)
+def test_any_totp_source_is_read_or_refused(spec: str) -> None:
+    from mfaenv.totp import Source
+
+    try:
+        source = Source.parse(spec)
+    except MfaEnvError:
+        return
+    assert source.kind in ("pass", "file", "command") and source.target
+
+
+ARN_PIECES = st.sampled_from(
+    [
+        "arn:",
+        "aws",
+        ":",
+        "iam",
+        "::",
+        "123456789012",
+        "mfa/",
+        "role/",
+        "a",
+        "/",
+        " ",
+        "\n",
+        "é",
+        "x" * 300,
+    ]
+)
+
+
+@FUZZ
+@given(st.lists(ARN_PIECES, max_size=12).map("".join) | TEXT)
+def test_any_serial_or_role_botocore_would_refuse_is_refused_first(value: str) -> None:
+    from mfaenv.arns import check_role, check_serial
+
+    allowed = set("+=/:,.@-_") | set(string.ascii_letters + string.digits)
+    for check, (low, high) in ((check_serial, (9, 256)), (check_role, (20, 2048))):
+        try:
+            check(value)
+        except MfaEnvError as err:
+            assert err.exit_code == 2
+        else:  # what passes, STS's own parameter rules take too
+            assert low <= len(value) <= high and set(value) <= allowed
+
+
+@FUZZ
+@given(
+    text=st.text(max_size=200)
+    | st.sampled_from(
+        ["a = " + "[" * 5000, "duration = 99999999999999999999", '[profiles."\\u0000"]\nserial=1']
+    )
+)
+def test_any_config_text_is_read_or_refused(text: str, home: Home) -> None:
+    from mfaenv import config
+
+    path = home.config / "mfaenv" / "config.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(text.encode("utf-8", "surrogatepass"))
+    try:
+        config.load(path)
+    except MfaEnvError as err:
+        assert "\n" not in one_line(str(err))
+
+
+JSONISH = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+SESSION_KEYS = st.fixed_dictionaries(
+    {},
+    optional={
+        key: JSONISH
+        for key in ("version", "profile", "access_key_id", "secret_access_key", "expires")
+    }
+    | {"expiration": st.sampled_from(["2099-01-01T00:00:00Z", "x", "99999-01-01T00:00:00Z"])},
+)
+
+
+@FUZZ
+@given(
+    raw=st.binary(max_size=300)
+    | JSONISH.map(lambda v: json.dumps(v).encode())
+    | SESSION_KEYS.map(lambda v: json.dumps(v).encode())
+)
+def test_any_cache_file_is_used_or_ignored_never_a_crash(raw: bytes, home: Home) -> None:
+    root = home.cache / "mfaenv"
+    for name in ("sessions/default.json", "serials.json", "used-codes.json"):
+        path = root / name
+        path.parent.mkdir(parents=True, mode=0o700, exist_ok=True)
+        path.write_bytes(raw)
+        path.chmod(0o600)
+    cache = Cache(root)
+    try:
+        cache.load_session("default")
+    except UntrustedFile as err:
+        assert "\n" not in one_line(str(err))
+    cache.serial_for("x")
+    cache.code_was_used(SERIAL, "123456", 0)
+
+
+@FUZZ
+@given(st.text(max_size=300) | JSONISH.map(json.dumps))
+def test_any_stash_is_decoded_or_refused(raw: str) -> None:
+    try:
+        stash = decode_stash(raw)
+    except MfaEnvError:
+        return
+    emitted = encode_stash(stash).encode("utf-8", "surrogateescape")
+    assert decode_stash(emitted.decode("utf-8", "surrogateescape")) == stash
+
+
+@FUZZ
+@given(st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\0"), max_size=30))
+def test_any_profile_name_reaches_the_terminal_printable(name: str) -> None:
+    environ = {"MFAENV_PROFILE": name, "MFAENV_ROLE": name, "MFAENV_EXPIRES": "4000000000"}
+    shown = segment(environ, 0)
+    assert not any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in shown)
+    assert "\n" not in one_line(f"profile {name!r} and {name}")
+
+
+# --- what the restructure already did, each proven -----------------------------------------
+
+
+def test_under_umask_000_every_directory_mfaenv_creates_is_private(
+    mfaenv: Mfa, fake_aws: FakeAws, home: Home, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_aws.answers["GetSessionToken"] = session_token_reply()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home.root / "a" / "b" / "c"))
+    old = os.umask(0)
+    try:
+        run = mfaenv.mfa(*SESSION_ARGS)
+    finally:
+        os.umask(old)
+    assert run.status == 0, run.stderr
+    made = [home.root / "a", *sorted((home.root / "a").rglob("*"))]
+    modes = {str(p.relative_to(home.root)): p.stat().st_mode & 0o777 for p in made}
+    assert modes == {
+        "a": 0o700,
+        "a/b": 0o700,
+        "a/b/c": 0o700,
+        "a/b/c/mfaenv": 0o700,
+        "a/b/c/mfaenv/sessions": 0o700,
+        "a/b/c/mfaenv/sessions/default.json": 0o600,
+        "a/b/c/mfaenv/used-codes.json": 0o600,
+    } | {
+        name: 0o600
+        for name in (str(p.relative_to(home.root)) for p in made)
+        if name.endswith(".gen")
+    }
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        _gst(_credentials(expiration="2001-01-01T00:00:00Z")),
+        _gst(_credentials(token="T" * 20_000)),
+        _raw("<html>s/e+cret</html>"),
+    ],
+    ids=["expired", "oversized", "unreadable"],
+)
+def test_debug_output_holds_no_secret(
+    mfaenv: Mfa,
+    fake_aws: FakeAws,
+    monkeypatch: pytest.MonkeyPatch,
+    reply: Callable[[Request], Reply],
+) -> None:
+    fake_aws.answers["GetSessionToken"] = reply
+    monkeypatch.setenv("MFAENV_DEBUG", "1")
+    run = mfaenv.mfa(*SESSION_ARGS)
+    assert (run.status, run.stdout) == (1, "")
+    assert "traceback (values left out)" in run.stderr
+    for secret in ("s/e+cret", "FwoGZXIvYXdz", "TTTTTTTT", LONG_SECRET, "123456"):
+        assert secret not in run.stderr
