@@ -117,9 +117,10 @@ class Gateway:
         self.server_time: float | None = None
         self.use_profile(profile, explicit=explicit)
 
-    def use_profile(self, profile: str, *, explicit: bool) -> None:
+    def use_profile(self, profile: str, *, explicit: bool, pointed_by: str | None = None) -> None:
         """Point the gateway at ``profile`` (a role's source profile, say) before any key
-        is loaded; its settings are read from the same parsed files."""
+        is loaded; its settings are read from the same parsed files. ``pointed_by``: the
+        role profile whose source_profile this is."""
         # The profile asked for, never AWS_PROFILE of an MFA session in our environment;
         # an unnamed default may be missing from the files (keys in the environment).
         name = None if not explicit and profile == "default" else profile
@@ -134,9 +135,39 @@ class Gateway:
                 region = self._environ.get("AWS_DEFAULT_REGION") or self.setting("region")
             self.region: str = region or "us-east-1"
         except botocore.exceptions.ProfileNotFound:
-            raise MfaEnvError(f"profile {profile!r} is not in your AWS config files") from None
+            raise MfaEnvError(self._not_found(profile, pointed_by)) from None
         except botocore.exceptions.BotoCoreError as err:
             raise MfaEnvError(f"cannot read your AWS config: {err}") from None
+
+    def _not_found(self, profile: str, pointed_by: str | None) -> str:
+        """A missing profile: who named it, and the profiles there are, closest first."""
+        from difflib import SequenceMatcher
+
+        what = f"profile {profile!r}"
+        if pointed_by is not None:
+            what += f", the source_profile of role profile {pointed_by!r},"
+        message = f"{what} is not in your AWS config files"
+        try:
+            known = [str(name) for name in self._session.available_profiles]
+        except botocore.exceptions.BotoCoreError:
+            known = []
+        if not known:
+            return message + ", which name no profiles"
+        known.sort(key=lambda name: (-SequenceMatcher(None, profile, name).ratio(), name))
+        more = f" and {len(known) - 5} more" if len(known) > 5 else ""
+        return f"{message}; known profiles, closest first: {', '.join(known[:5])}{more}"
+
+    def key_profiles(self) -> list[str]:
+        """The profiles of the AWS files that hold a long-lived key of their own."""
+        try:
+            profiles = self._session.full_config.get("profiles", {})
+        except botocore.exceptions.BotoCoreError:
+            return []
+        return [
+            str(name)
+            for name, values in profiles.items()
+            if isinstance(values, dict) and values.get("aws_access_key_id")
+        ]
 
     def in_files(self) -> bool:
         """Whether the AWS config or credentials file has the profile (an unnamed default

@@ -60,7 +60,9 @@ def _check_code(code: str | None) -> str | None:
         from mfaenv.totp import check_code
 
         return check_code(code)
-    raise MfaEnvError(f"unknown command {code!r} (see `mfa help`)", exit_code=2)
+    from mfaenv.parser import unknown_command  # the error path: "did you mean"
+
+    raise unknown_command(code)
 
 
 def requested_profile(args: Args, environ: Mapping[str, str]) -> tuple[str, bool]:
@@ -146,7 +148,8 @@ def on(args: Args, clock: Clock) -> int:
     emit(shell.render(change))
     left = format_remaining(remaining(session.expires, clock.now()))
     role = f" as {session.role_label}" if session.role_label else ""
-    warn(f"MFA session for profile {session.profile!r}{role}, {left} left")
+    what = "reused the cached MFA session" if login.reused else "MFA session"
+    warn(f"{what} for profile {session.profile!r}{role}, {left} left")
     return 0
 
 
@@ -215,7 +218,19 @@ def off(args: Args, clock: Clock) -> int:
             "this shell inherited its MFA session, so the keys it replaced are unknown here; "
             "the session variables are unset"
         )
+    else:
+        warn(_said_off(state.environ, change))
     return 0
+
+
+def _said_off(environ: Mapping[str, str], change: Change) -> str:
+    """What ``mfa off`` did, in one line: what it put back, and how much it unset."""
+    restored = [name for name, value in change.env.items() if value is not None]
+    unset = [name for name, value in change.env.items() if value is None and name in environ]
+    ended = f"ended the MFA session for profile {environ.get(SESSION.marker, '')!r}"
+    if not restored:
+        return f"{ended}: unset its {len(unset)} variables; no keys were set before it"
+    return f"{ended}: restored {', '.join(restored)}; unset {len(unset)} session variables"
 
 
 def follow(args: Args, clock: Clock) -> int:
@@ -247,7 +262,7 @@ def status(args: Args, clock: Clock) -> int:
 
             print(json.dumps({"active": False}, indent=2))
         else:
-            print("no MFA session in this shell")
+            warn("no MFA session in this shell")
         return 1
     expires = session_expires(environ)
     if expires is None:

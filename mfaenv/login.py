@@ -31,7 +31,7 @@ CODE_MEMORY = 120
 # credential_process renews this long before the end when a TOTP source gives a code:
 # SDKs refresh 15 and then 10 minutes before expiry, and call again until they get later.
 RENEW_MARGIN = 15 * 60
-USED = "that code was already used; each code works once: wait for the next one"
+USED = "that code was already used (each code works once; wait for the next one)"
 # How many time steps a TOTP source may keep giving a spent code before we give up.
 SOURCE_TRIES = 3
 # Set while mfaenv loads keys: a credential_process that leads back to mfaenv sees it.
@@ -149,12 +149,14 @@ class Login:
             )
         return self._gateway
 
-    def use_key_profile(self, profile: str, explicit: bool) -> Gateway:
+    def use_key_profile(
+        self, profile: str, explicit: bool, pointed_by: str | None = None
+    ) -> Gateway:
         """Point the gateway at the profile whose long-lived key signs, and refuse the
-        profiles that cannot hold one."""
+        profiles that cannot hold one. ``pointed_by``: the role profile that names it."""
         gateway = self.gateway()
         if gateway.profile != profile or gateway.explicit != explicit:
-            gateway.use_profile(profile, explicit=explicit)
+            gateway.use_profile(profile, explicit=explicit, pointed_by=pointed_by)
         if gateway.setting("role_arn"):
             raise MfaEnvError(
                 f"profile {profile!r} assumes a role itself; the source_profile of a role "
@@ -162,10 +164,12 @@ class Login:
             )
         process = gateway.setting("credential_process") or ""
         if "mfaenv" in process and "credential-process" in process:
+            keys = [name for name in gateway.key_profiles() if name != profile]
+            yours = f" ({', '.join(keys[:5])})" if keys else ""
             raise MfaEnvError(
                 f"profile {profile!r} gets its keys from mfaenv credential-process, which "
                 "gets them from a profile with long-lived keys: give mfa or credential-process "
-                "that profile (for example dev-long-term), not this one"
+                f"that profile{yours}, not this one"
             )
         return gateway
 
@@ -225,6 +229,7 @@ class Login:
         if cached is not None:
             if request.save_as is not None:
                 self.write_saved(cached, [request.save_as])
+            self.reused = True
             return cached
         role = self.role()
         source = self.totp_source(role.source_profile if role else request.profile)
@@ -317,6 +322,15 @@ class Login:
                 f"the cached session of profile {profile!r} was made from another access key "
                 "than the one in your environment; run `mfa CODE` for a new session"
             )
+        if request.duration is not None and request.duration != session.duration:
+            from mfaenv.timefmt import format_duration
+
+            asked = format_duration(request.duration)
+            made = f"for {format_duration(session.duration)}" if session.duration else "earlier"
+            return None, (
+                f"the cached session of profile {profile!r} was made {made}, not for the "
+                f"{asked} asked; run `mfa CODE --duration {asked}` for a new session"
+            )
         return session, None
 
     def mfa_session(self, request: Request, source: Source | None, reason: str | None) -> Session:
@@ -339,6 +353,15 @@ class Login:
             or self.config().profile(request.profile).serial
         )
         if serial is not None:
+            if request.serial is None:
+                origin = f"mfa_serial of profile {request.profile!r}"
+                if not gateway.setting("mfa_serial"):
+                    origin = f"serial of profile {request.profile!r} in the mfaenv config"
+            elif request.serial == self.request.serial:
+                origin = "--serial"
+            else:
+                origin = f"mfa_serial of profile {self.request.profile!r}"  # a role profile's
+            refuse_comment(serial, origin)
             from mfaenv.arns import check_serial
 
             where = "--serial" if request.serial else "the MFA device (mfa_serial or serial)"
@@ -433,6 +456,7 @@ class Login:
                 # Another process may have refreshed while we waited: do not spend a code.
                 cached, _ = self.reuse(request)
                 if cached is not None:
+                    self.reused = request.cache_name == self.request.cache_name
                     return cached
             shared = self.shared_session(request, device, key_fingerprint)
             if shared is not None:
@@ -477,6 +501,7 @@ class Login:
                 device.arn,
                 aws_profile=aws_profile,
                 region=region,
+                duration=duration if request.duration is None else request.duration,
             )
 
         return self.spend_code(request, source, call)
@@ -500,6 +525,7 @@ class Login:
         )
         if note is not None:
             warn(note)
+        kept = duration if request.duration is None else request.duration  # in the cache
         source_request = Request(
             profile=role.source_profile,
             explicit_profile=role.explicit_source,
@@ -507,7 +533,8 @@ class Login:
             serial=request.serial or role.mfa_serial,
             totp=request.totp,
         )
-        gateway = self.use_key_profile(role.source_profile, role.explicit_source)
+        pointed_by = request.profile if request.role is None else None
+        gateway = self.use_key_profile(role.source_profile, role.explicit_source, pointed_by)
         # A role profile exports itself and its own region; --role ARN the profile asked for.
         aws_profile: str | None = request.profile
         region = role.region
@@ -530,10 +557,13 @@ class Login:
                     role_user=assumed,
                     aws_profile=aws_profile,
                     region=region,
+                    duration=kept,
                 )
 
             return self.spend_code(
-                source_request.replace(cache_as=request.cache_name), source, call
+                source_request.replace(cache_as=request.cache_name, duration=request.duration),
+                source,
+                call,
             )
 
         mfa, reason = self.reuse(source_request) if source_request.code is None else (None, None)
@@ -553,12 +583,27 @@ class Login:
             role_user=assumed,
             aws_profile=aws_profile,
             region=region,
+            duration=kept,
         )
         try:
             self.cache.save_session(session, request.cache_name, self.config().follow)
         except MfaEnvError as err:
             warn(f"{err}; the session is yours but is not cached for other shells")
         return session
+
+
+def refuse_comment(serial: str, origin: str) -> None:
+    """A serial with a space or '#' in it is most often ``mfa_serial = ARN  # a note``:
+    the AWS config has no inline comments, so the note is part of the value."""
+    if "#" not in serial and not any(char.isspace() for char in serial):
+        return
+    message = f"{origin} is {serial!r}, with a space or '#' in it"
+    if origin.startswith("mfa_serial"):
+        message += (
+            "; the AWS config has no inline comments (a '# ...' after a value is part of "
+            "it): put the comment on a line of its own"
+        )
+    raise MfaEnvError(message, exit_code=2 if origin.startswith("--") else 1)
 
 
 # Our clock and the server's may differ by this much before it is worth a word.

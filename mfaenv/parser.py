@@ -1,18 +1,22 @@
 """Every verb and option, for argparse: help, the unusual forms, and usage errors.
 
 The hot verbs are read by ``cli.fast_parse`` in their plain forms; whatever it does not
-take comes here, so a user sees the same answers either way.
+take comes here, so a user sees the same answers either way. This is also the error path
+for mistakes: a typo gets "did you mean", and a verb that must change the calling shell
+(``mfaenv off``, ``mfaenv 123456``) run without the shell function says how to load it.
+The man page (``mfaenv.manpage``) is made from the same parsers.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from mfaenv import __version__
-from mfaenv.cli import Args
+from mfaenv.cli import EVAL_VERBS, PASSTHROUGH, SESSION_OPTIONS, Args
 from mfaenv.errors import MfaEnvError
 
 if TYPE_CHECKING:
@@ -23,15 +27,86 @@ class _Parser(argparse.ArgumentParser):
     """argparse that reports a usage error as one ``mfaenv:`` line.
 
     The ``sh-*`` parsers print help on stderr: their stdout is evaluated by the shell.
+    ``verbs`` (on the top parser) maps each verb to its parser.
     """
 
     help_to_stderr = False
+    verbs: dict[str, _Parser]
 
     def error(self, message: str) -> Any:  # argparse declares NoReturn
         raise MfaEnvError(f"{message} (see `mfa help`)", exit_code=2)
 
     def print_help(self, file: SupportsWrite[str] | None = None) -> None:
         super().print_help(file or (sys.stderr if self.help_to_stderr else sys.stdout))
+
+    def _check_value(self, action: argparse.Action, value: Any) -> None:
+        """A value that is not one of the choices: "did you mean", never the internals."""
+        choices = action.choices
+        if choices is None or value in choices:
+            return
+        word = str(value)
+        if action.dest == "verb":
+            raise unknown_command(word, "mfaenv")
+        names = [str(choice) for choice in choices]
+        what = "/".join(action.option_strings) or str(action.metavar or action.dest).lower()
+        message = f"{self.prog}: no {what} {word!r}"
+        if len(names) <= 5:
+            message += f" (one of {', '.join(names)})"
+        match = did_you_mean(word, names)
+        if match is not None:
+            shown = f"{self.prog} {match}" if not action.option_strings else f"{what} {match}"
+            message += f"; did you mean `{shown}`?"
+        raise MfaEnvError(message, exit_code=2)
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
+    """The choice closest to a mistyped ``word``, if one is close."""
+    import difflib
+
+    matches = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+def user_verbs() -> list[str]:
+    """The verbs people type after ``mfa``: the shell function's and mfaenv's own."""
+    return [verb for verb in (*PASSTHROUGH, *EVAL_VERBS) if not verb.startswith("-")]
+
+
+def unknown_command(word: str, program: str = "mfa") -> MfaEnvError:
+    """The answer to ``mfa WORD`` (or ``mfaenv WORD``) where WORD is no verb and no code."""
+    match = did_you_mean(word, user_verbs())
+    if match is not None:
+        return MfaEnvError(f"unknown command {word!r}; did you mean `mfa {match}`?", exit_code=2)
+    return MfaEnvError(
+        f"unknown command {word!r} (`mfa CODE` starts a session; `{program} help` lists "
+        "the commands)",
+        exit_code=2,
+    )
+
+
+# Where each shell's integration is loaded from: the rc file and the line for it.
+INIT_LINES = {
+    "bash": ("~/.bashrc", 'eval "$(mfaenv init bash)"'),
+    "zsh": ("~/.zshrc", 'eval "$(mfaenv init zsh)"'),
+    "fish": ("~/.config/fish/config.fish", "mfaenv init fish | source"),
+}
+
+
+def needs_the_function(argv: Sequence[str], environ: Mapping[str, str]) -> MfaEnvError:
+    """``mfaenv off``, ``mfaenv 123456``, ``mfaenv sandbox start``: these change the
+    calling shell, which only the shell function ``mfa`` can do. The init line is for
+    the user's shell ($SHELL; bash when it is none of the three)."""
+    import shlex
+
+    shell = os.path.basename(environ.get("SHELL", ""))
+    rc_file, line = INIT_LINES.get(shell, INIT_LINES["bash"])
+    typed = shlex.join(argv)
+    return MfaEnvError(
+        f"`mfaenv {typed}` must run as `mfa {typed}`, through the shell function that "
+        f"changes this shell; if mfa is not found, the function is missing: load it with "
+        f"{line} and add that line to {rc_file}",
+        exit_code=2,
+    )
 
 
 _DESCRIPTION = """\
@@ -51,28 +126,80 @@ MFA-protected AWS access keys in one word of shell.
   mfaenv rotate-key            a new access key, proven, then the old one deleted
   mfaenv policy [--style strict|self-service] [--max-age 8h]   the IAM policy
   mfa console [--profile P|--role ARN] [--service s3] [--print]   the AWS web console
+"""
+
+_USAGE = """\
+mfa [CODE] [--profile PROFILE] [--duration DURATION] [--totp SOURCE] [--role ARN] ...
+       mfa COMMAND [--help]
+       mfaenv COMMAND [--help]"""
+
+_SETUP = """\
+Every command has its own help: mfa COMMAND --help, or mfa help COMMAND; the session
+options: mfa 123456 --help. The full reference: man mfaenv.
 
 Setup: eval "$(mfaenv init bash)" in ~/.bashrc; zsh: eval "$(mfaenv init zsh)";
 fish: mfaenv init fish | source.
 """
 
+# The options of a session (mfa [CODE], exec, credential-process): flag, metavar, help.
+SESSION_OPTION_HELP: tuple[tuple[str, str, str], ...] = (
+    ("--profile", "PROFILE", "profile with the long-lived keys (default: AWS_PROFILE)"),
+    ("--duration", "DURATION", "session length: seconds, 90m, 12h, 1h30m (default 12h)"),
+    ("--serial", "SERIAL", "ARN of the MFA device (default: found from your user)"),
+    ("--totp", "SOURCE", "where codes come from: pass:ENTRY, file:PATH, command:ARGV"),
+    ("--role", "ARN", "assume this role with the MFA session"),
+    ("--save-as", "NAME", "also write the session as profile NAME in ~/.aws/credentials"),
+)
+
+
+def _epilog() -> str:
+    """The session options, as the top-level help shows them, then the setup."""
+    rows = [(f"{flag} {metavar}", text) for flag, metavar, text in SESSION_OPTION_HELP]
+    width = max(len(left) for left, _ in rows) + 2
+    lines = ["options of mfa [CODE], mfa exec and mfaenv credential-process:"]
+    lines += [f"  {left:<{width}}{text}" for left, text in rows]
+    return "\n".join(lines) + "\n\n" + _SETUP
+
+
+def _formatter(kind: type[argparse.HelpFormatter], width: int | None) -> Any:
+    """argparse's formatter, at a fixed width when one is given (the man page)."""
+    if width is None:
+        return kind
+
+    def make(prog: str) -> argparse.HelpFormatter:
+        return kind(prog, width=width)
+
+    return make
+
+
 SHELL_NAMES = ("bash", "fish", "zsh")
 
 
-def build() -> _Parser:
+def build(width: int | None = None) -> _Parser:
+    """Every verb's parser. The ``sh-*`` verbs, which the shell function runs and evals,
+    are left out of the help; ``width`` fixes the width of help text (for the man page)."""
     parser = _Parser(
         prog="mfaenv",
+        usage=_USAGE,
         description=_DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=_epilog(),
+        formatter_class=_formatter(argparse.RawDescriptionHelpFormatter, width),
     )
     parser.add_argument("--version", action="version", version=f"mfaenv {__version__}")
-    verbs = parser.add_subparsers(dest="verb", metavar="COMMAND", parser_class=_Parser)
+    verbs = parser.add_subparsers(
+        title="commands", dest="verb", metavar="COMMAND", parser_class=_Parser, prog="mfaenv"
+    )
+    parser.verbs = {}
 
     def add(name: str, text: str, **kw: Any) -> _Parser:
-        sub: _Parser = verbs.add_parser(name, help=text, description=text, **kw)
-        if name.startswith("sh-"):
+        kw.setdefault("formatter_class", _formatter(argparse.HelpFormatter, width))
+        if name.startswith("sh-"):  # not listed in the help: the shell function runs it
+            sub: _Parser = verbs.add_parser(name, description=text, **kw)
             sub.help_to_stderr = True
-            sub.add_argument("--shell", required=True, choices=SHELL_NAMES)
+            sub.add_argument("--shell", required=True, choices=SHELL_NAMES, help=argparse.SUPPRESS)
+        else:
+            sub = verbs.add_parser(name, help=text, description=text, **kw)
+        parser.verbs[name] = sub
         return sub
 
     init = add("init", "print the shell integration to eval")
@@ -104,22 +231,14 @@ def build() -> _Parser:
     add("prompt", "print the prompt segment (aws:PROFILE 11h42m), or nothing")
 
     def session_options(sub: _Parser) -> None:
-        sub.add_argument(
-            "--profile", help="profile with the long-lived keys (default: AWS_PROFILE)"
-        )
-        sub.add_argument(
-            "--duration", help="session length: seconds, 90m, 12h, 1h30m (default 12h)"
-        )
-        sub.add_argument("--serial", help="ARN of the MFA device (default: found from your user)")
-        sub.add_argument("--totp", metavar="SOURCE", help="pass:ENTRY, file:PATH, command:ARGV")
-        sub.add_argument("--role", metavar="ARN", help="assume this role with the MFA session")
-        sub.add_argument(
-            "--save-as",
-            metavar="NAME",
-            help="also write the session as profile NAME in ~/.aws/credentials",
-        )
+        for flag, metavar, text in SESSION_OPTION_HELP:
+            sub.add_argument(flag, metavar=metavar, help=text)
 
-    on = add("sh-on", "start an MFA session (used by `mfa CODE`)", prog="mfa")
+    on = add(
+        "sh-on",
+        "start an MFA session in this shell, or reuse the cached one (mfa CODE, mfa)",
+        prog="mfa",
+    )
     on.add_argument("code", nargs="?", metavar="CODE", help="6-digit code from your MFA device")
     session_options(on)
 
@@ -159,25 +278,58 @@ def build() -> _Parser:
 
     off_text = "end the MFA session: back to the keys this shell had before"
     add("off", off_text, prog="mfa off")
-    add("sh-off", "end the MFA session (used by `mfa off`)", prog="mfa off")
+    add("sh-off", off_text, prog="mfa off")
 
     follow = add("sh-follow", "take a newer session of this shell's profile (the prompt hook)")
     follow.add_argument("marker", help="the marker file of the session this shell holds")
     follow.add_argument("held", nargs="?", default="", help="the generation this shell holds")
 
-    box = add("sh-sandbox", "local STS/IAM to try mfa", prog="mfa sandbox")
-    box.add_argument("action", choices=("start", "stop"))
+    box_text = "a local STS/IAM (moto) to try mfa without AWS, in this shell"
+    for name in ("sandbox", "sh-sandbox"):
+        box = add(name, box_text, prog="mfa sandbox")
+        box.add_argument("action", choices=("start", "stop"))
 
-    add("help", "show this help")
+    topics = add("help", "show this help, or a command's: mfa help status")
+    topic = topics.add_argument("topic", nargs="?", metavar="COMMAND")
     add("version", "show the version")
+    topic.choices = [verb for verb in parser.verbs if not verb.startswith("sh-")]
     return parser
 
 
 def parse(argv: Sequence[str]) -> Args:
-    """Parse ``argv`` as argparse does; no verb at all means help."""
-    namespace = build().parse_args(argv)
-    values = {key: value for key, value in vars(namespace).items() if key != "verb"}
-    return Args(namespace.verb or "help", **values)
+    """Parse ``argv`` as argparse does; no verb at all means help, ``help VERB`` the
+    verb's help."""
+    _refuse_early(argv)
+    parser = build()
+    namespace = parser.parse_args(argv)
+    values = vars(namespace)
+    topic = values.pop("topic", None)
+    if topic is not None:
+        parser.parse_args([topic, "--help"])  # prints it and exits
+    verb = values.pop("verb", None) or "help"
+    return Args(verb, **values)
+
+
+def _refuse_early(argv: Sequence[str]) -> None:
+    """The mistakes argparse would answer with the wrong words: a verb of the shell
+    function given to mfaenv itself, and a word that is neither a verb nor a code."""
+    if not argv:
+        return
+    first = argv[0]
+    asks_help = "-h" in argv or "--help" in argv
+    code = not first.startswith("-") and any(char.isdigit() for char in first)
+    shell_verb = first in EVAL_VERBS or first.partition("=")[0] in SESSION_OPTIONS
+    if code or (shell_verb and not asks_help):
+        raise needs_the_function(argv, os.environ)
+    if first == "sh-on" and not asks_help:
+        # `mfa login 123456` as `mfa login`: the first word the user typed, after the
+        # --shell the function puts first, is neither a code nor an option.
+        words = list(argv[1:])
+        if words[:1] == ["--shell"]:
+            words = words[2:]
+        word = words[0] if words else "-"
+        if not word.startswith("-") and not any(char.isdigit() for char in word):
+            raise unknown_command(word)
 
 
 def print_help() -> None:

@@ -53,6 +53,7 @@ _SESSION_FIELDS = (
     "role_user",
     "aws_profile",
     "region",
+    "duration",
 )
 
 
@@ -63,7 +64,8 @@ class Session:
     key the session was made from; ``role_arn`` and ``role_user`` the role and the
     assumed-role ARN for a role session. ``aws_profile`` is the profile to export as
     AWS_PROFILE (None when the AWS files do not have it) and ``region`` its region, kept
-    here so reusing the session reads no AWS config.
+    here so reusing the session reads no AWS config. ``duration`` is the length that was
+    asked for (seconds): a request for another length is not served from the cache.
     """
 
     __slots__ = _SESSION_FIELDS
@@ -80,6 +82,7 @@ class Session:
         role_user: str | None = None,
         aws_profile: str | None = None,
         region: str | None = None,
+        duration: int | None = None,
     ) -> None:
         self.profile = profile
         self.credentials = credentials
@@ -91,6 +94,7 @@ class Session:
         self.role_user = role_user
         self.aws_profile = aws_profile
         self.region = region
+        self.duration = duration
 
     def replace(self, **changes: Any) -> Session:
         values = {name: getattr(self, name) for name in _SESSION_FIELDS}
@@ -136,6 +140,7 @@ class Session:
             "role_user": self.role_user,
             "aws_profile": self.aws_profile,
             "region": self.region,
+            "duration": self.duration,
         }
 
     @classmethod
@@ -167,10 +172,21 @@ class Session:
             role_user=text("role_user", optional=True),
             aws_profile=text("aws_profile", optional=True),
             region=text("region", optional=True),
+            duration=_duration(data),
         )
 
 
 _YEAR_10000 = 253402300800
+
+
+def _duration(data: dict[str, Any]) -> int | None:
+    """The session length asked for (seconds), where the record keeps it."""
+    value = data.get("duration")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < _YEAR_10000:
+        raise ValueError("field 'duration' is not a number of seconds")
+    return value
 
 
 def _expires(data: dict[str, Any]) -> int:

@@ -87,7 +87,7 @@ def test_a_profile_pointing_credential_process_at_itself_is_refused(
     assert run.stderr == (
         "mfaenv: profile 'loop' gets its keys from mfaenv credential-process, which gets them "
         "from a profile with long-lived keys: give mfa or credential-process that profile "
-        "(for example dev-long-term), not this one\n"
+        "(default), not this one\n"
     )
     assert fake_aws.requests == []
 

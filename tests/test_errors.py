@@ -45,7 +45,7 @@ def test_a_code_already_accepted_is_refused_without_asking_aws(
     # With the session it made still cached, the code gets that session (test_same_code).
     (home.cache / "mfaenv" / "sessions" / "default.json").unlink()
     run = mfaenv.mfa("123456", "--serial", SERIAL)
-    refused(run, "that code was already used; each code works once: wait for the next one")
+    refused(run, "that code was already used (each code works once; wait for the next one)")
     assert fake_aws.actions() == ["GetSessionToken"]
 
 
@@ -121,7 +121,10 @@ def test_session_credentials_refused_by_aws_say_to_end_the_session(
 
 def test_an_unknown_profile_is_named(mfaenv: Mfa, fake_aws: FakeAws) -> None:
     run = mfaenv.mfa("123456", "--profile", "nope")
-    refused(run, "profile 'nope' is not in your AWS config files")
+    refused(
+        run,
+        "profile 'nope' is not in your AWS config files; known profiles, closest first: default",
+    )
 
 
 def test_an_unknown_access_key_is_explained(mfaenv: Mfa, fake_aws: FakeAws) -> None:

@@ -25,8 +25,8 @@ def test_a_rendered_file_works_like_the_eval_and_says_nothing_while_fresh(
     result = run_shell(shell, f"source {rendered}\nmfa status\n", dict(os.environ))
     assert (result.returncode, result.stdout, result.stderr) == (
         1,
-        "no MFA session in this shell\n",
         "",
+        "mfaenv: no MFA session in this shell\n",
     )
 
 

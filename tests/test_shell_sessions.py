@@ -88,7 +88,7 @@ def test_a_bad_code_changes_neither_the_shell_nor_any_file(
     assert t.stderr.splitlines() == [
         "mfaenv: an MFA code is exactly 6 digits",
         "mfaenv: an MFA code is exactly 6 digits",
-        "mfaenv: unknown command 'stauts' (see `mfa help`)",
+        "mfaenv: unknown command 'stauts'; did you mean `mfa status`?",
     ]
     assert t.stdout == ""
     assert home.files() == files
@@ -208,6 +208,7 @@ def test_an_alias_named_mfa_does_not_break_the_integration(shell: str, tmp_path:
     separator = "; " if shell == "fish" else "\n"
     script = separator.join([alias, init_command(shell), "mfa status"])
     result = run_shell(shell, script + "\n", dict(os.environ))
-    assert result.stdout == "no MFA session in this shell\n", result.stderr
+    assert result.stderr == "mfaenv: no MFA session in this shell\n", result.stdout
+    assert result.stdout == ""
     assert result.returncode == 1
     assert "the old alias" not in result.stdout + result.stderr

@@ -31,7 +31,7 @@ def test_status_in_a_real_shell_shows_the_session(
     assert data["serial"] == demo.serial
     assert data["expiration"] == t[1].env["AWS_CREDENTIAL_EXPIRATION"]
     assert 7000 < data["remaining_seconds"] <= 7200
-    assert t.stdout.rstrip().endswith("no MFA session in this shell")
+    assert t.stderr.endswith("mfaenv: no MFA session in this shell\n")
 
 
 def test_an_expired_session_says_expired(mfaenv: Mfa, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -46,4 +46,4 @@ def test_an_expired_session_says_expired(mfaenv: Mfa, monkeypatch: pytest.Monkey
 
 def test_status_without_a_session(mfaenv: Mfa) -> None:
     assert mfaenv("status", "--json") == Run(1, json.dumps({"active": False}, indent=2) + "\n", "")
-    assert mfaenv("status") == Run(1, "no MFA session in this shell\n", "")
+    assert mfaenv("status") == Run(1, "", "mfaenv: no MFA session in this shell\n")
