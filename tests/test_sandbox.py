@@ -4,14 +4,19 @@ second terminal that joins, a terminal whose sandbox was stopped elsewhere."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
+import shlex
+import shutil
 import signal
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from conftest import Home, Mfa, PassStore, init_command, need, transcript
+from terminal import Terminal
 
 from mfaenv import sandbox
 from mfaenv.env import ShellState
@@ -267,3 +272,73 @@ def test_an_unreachable_sandbox_server_is_named(
     )
     assert mfaenv.mfa("sandbox", "stop").status == 0
     assert not (sandbox_home.cache / "mfaenv").exists()
+
+
+# --- ./try, as a newcomer types it ------------------------------------------------------
+
+CHECKOUT = Path(__file__).resolve().parent.parent
+RC_FILES = {"bash": ".bashrc", "zsh": ".zshrc", "fish": ".config/fish/config.fish"}
+
+
+@pytest.fixture
+def try_checkout(tmp_path: Path) -> Path:
+    """``try`` and ``.ci/`` in a checkout of their own, whose ``.venv`` is already installed
+    (it runs this interpreter's mfaenv): the install itself is left to the README's check."""
+    checkout = tmp_path / "checkout"
+    (checkout / ".ci").mkdir(parents=True)
+    for name in ("try", ".ci/install", "pyproject.toml"):
+        shutil.copy2(CHECKOUT / name, checkout / name)
+    bin_dir = checkout / ".venv" / "bin"
+    bin_dir.mkdir(parents=True)
+    (bin_dir / "python").symlink_to(sys.executable)
+    script = bin_dir / "mfaenv"
+    script.write_text(f'#!/bin/sh\nexec {shlex.quote(sys.executable)} -m mfaenv "$@"\n')
+    script.chmod(0o755)
+    digest = hashlib.sha256((checkout / "pyproject.toml").read_bytes()).hexdigest()
+    (checkout / ".venv" / ".mfaenv-sandbox").write_text(digest + "\n")
+    return checkout
+
+
+def test_try_opens_the_users_shell_with_mfa_and_the_sandbox_and_leaves_nothing_behind(
+    shell: str, try_checkout: Path, sandbox_home: Home
+) -> None:
+    rc = sandbox_home.root / RC_FILES[shell]
+    rc.parent.mkdir(parents=True, exist_ok=True)
+    rc.write_text("set -x TRIED_RC loaded\n" if shell == "fish" else "export TRIED_RC=loaded\n")
+    before = rc.read_bytes()
+    scratch = try_checkout.parent / "tmp"
+    scratch.mkdir()
+    env = dict(os.environ, SHELL=need(shell), TERM="dumb", TMPDIR=str(scratch))
+    terminal = Terminal([need("bash"), str(try_checkout / "try")], env)
+    try:
+        terminal.read_until(r"mfaenv: sandbox started")
+        terminal.send("echo rc-$TRIED_RC; mfa 123456\r")
+        terminal.read_until(r"rc-loaded")
+        terminal.read_until(r"MFA session for profile 'mfaenv-sandbox'")
+        terminal.send("mfa status; exit\r")
+        screen = terminal.read_until(r"mfaenv: sandbox stopped")
+    finally:
+        terminal.close()
+    assert f"user     {DEMO_ARN}" in screen
+    assert rc.read_bytes() == before, "the rc file is as it was"
+    assert not (sandbox_home.cache / "mfaenv").exists(), "no sandbox state left"
+    assert not (sandbox_home.config / "mfaenv").exists(), "no config written"
+    assert not list(scratch.glob("mfaenv-try.*")), "its temporary startup files are gone"
+
+
+def test_try_joins_a_sandbox_that_runs_already_and_leaves_it_running(
+    try_checkout: Path, sandbox_home: Home, mfaenv: Mfa
+) -> None:
+    assert mfaenv.mfa("sandbox", "start").status == 0  # another terminal's
+    url = json.loads((box(sandbox_home) / "state.json").read_text())["url"]
+    env = dict(os.environ, SHELL=need("bash"), TERM="dumb")
+    terminal = Terminal([need("bash"), str(try_checkout / "try")], env)
+    try:
+        terminal.read_until(r"mfaenv: this shell joins the sandbox already running")
+        terminal.send("exit\r")
+        terminal.read_until(r"try: the sandbox ran before ./try and keeps running")
+    finally:
+        terminal.close()
+    assert sandbox.answers(url)
+    assert mfaenv.mfa("sandbox", "stop").status == 0
+    assert not sandbox.answers(url)
