@@ -127,8 +127,27 @@ def init(args: Args, clock: Clock) -> int:
     # warns, when sourced, once mfaenv is installed anew after it was rendered.
     to_file = stat.S_ISREG(os.fstat(sys.stdout.fileno()).st_mode)
     stamp = os.path.join(os.path.dirname(os.path.realpath(__file__)), "__init__.py")
-    emit(shell.render_init(own_command(), PASSTHROUGH, EVAL_VERBS, stamp if to_file else None))
+    code = shell.render_init(own_command(), PASSTHROUGH, EVAL_VERBS, stamp if to_file else None)
+    if not to_file and _may_want_auto():
+        from mfaenv.autostart import auto_start, pipe
+
+        if pipe(sys.stdout.fileno()):
+            code += auto_start(shell, clock)
+    emit(code)
     return 0
+
+
+def _may_want_auto() -> bool:
+    """Whether the config may say ``auto = true`` (mfaenv.autostart): a look at its text,
+    found as mfaenv.files finds it, so init imports nothing more for everyone else."""
+    if not sys.platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
+        return True  # platformdirs places it: autostart finds it
+    home = os.environ.get("XDG_CONFIG_HOME", "").strip() or os.path.expanduser("~/.config")
+    try:
+        with open(os.path.join(home, "mfaenv", "config.toml"), "rb") as handle:
+            return b"auto" in handle.read(256 * 1024)
+    except OSError:
+        return False
 
 
 def on(args: Args, clock: Clock) -> int:

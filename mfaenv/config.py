@@ -36,6 +36,7 @@ class ProfileConfig:
     duration: int | None = None
     totp: Source | None = None
     role_mode: str | None = None  # for a role profile: "chain" (default) or "direct"
+    auto: bool | None = None  # a new shell starts in the cached session (mfaenv.autostart)
     save_as: str | None = None  # also write its sessions as this credentials-file profile
 
 
@@ -45,6 +46,7 @@ class Config:
     duration: int | None = None
     profiles: Mapping[str, ProfileConfig] = field(default_factory=dict)
     follow: bool = True  # shells pick up a newer session of their profile (mfaenv.follow)
+    auto: bool = False  # a new shell starts in its profile's cached session (mfaenv.autostart)
 
     def profile(self, name: str) -> ProfileConfig:
         return self.profiles.get(name, ProfileConfig())
@@ -75,12 +77,17 @@ def _role_mode(value: object) -> str:
 
 
 # Each settable key and how its value is read; the same for the top level and profiles.
-_TOP_KEYS: dict[str, Callable[[object], Any]] = {"duration": _duration, "follow": _bool}
+_TOP_KEYS: dict[str, Callable[[object], Any]] = {
+    "duration": _duration,
+    "follow": _bool,
+    "auto": _bool,
+}
 _PROFILE_KEYS: dict[str, Callable[[object], Any]] = {
     "serial": _text,
     "duration": _duration,
     "totp": lambda value: Source.parse(_text(value)),
     "role_mode": _role_mode,
+    "auto": _bool,
     "save_as": lambda value: _save_as(_text(value)),
 }
 
@@ -142,7 +149,11 @@ def load(path: Path | None = None) -> Config:
             **_read_table(path, f"[profiles.{name}]", table, _PROFILE_KEYS)
         )
     return Config(
-        path, duration=top.get("duration"), profiles=profiles, follow=top.get("follow", True)
+        path,
+        duration=top.get("duration"),
+        profiles=profiles,
+        follow=top.get("follow", True),
+        auto=top.get("auto", False),
     )
 
 

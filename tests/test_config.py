@@ -14,9 +14,12 @@ from fakeaws import SERIAL, FakeAws
         (
             '[profiles.dev]\nserial = "a"\nbogus = 1\n',
             "unknown key 'bogus' in [profiles.dev] "
-            "(known: duration, role_mode, save_as, serial, totp)",
+            "(known: auto, duration, role_mode, save_as, serial, totp)",
         ),
-        ('duraton = "8h"\n', "unknown key 'duraton' in the top level (known: duration, follow)"),
+        (
+            'duraton = "8h"\n',
+            "unknown key 'duraton' in the top level (known: auto, duration, follow)",
+        ),
         ('duration = "forever"\n', "duration in the top level cannot read duration 'forever'"),
         (
             '[profiles.dev]\nduration = "40h"\n',
