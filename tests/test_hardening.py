@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import FakeClock, Home, Mfa, init_command, need, run_shell
+from conftest import SECRET, FakeClock, Home, Mfa, init_command, need, run_shell
 from fakeaws import (
     SERIAL,
     FakeAws,
@@ -880,3 +880,34 @@ def test_debug_output_holds_no_secret(
     assert "traceback (values left out)" in run.stderr
     for secret in ("s/e+cret", "FwoGZXIvYXdz", "TTTTTTTT", LONG_SECRET, "123456"):
         assert secret not in run.stderr
+
+
+# The server's answers again, through every verb that asks AWS (codes from a TOTP file).
+VERBS = {
+    "credential-process": ("credential-process", "--serial", SERIAL, "--totp", "file:{totp}"),
+    "exec": ("exec", "--serial", SERIAL, "--totp", "file:{totp}", "--", "/nonexistent/x"),
+    "mfa with a TOTP source": ("--serial", SERIAL, "--totp", "file:{totp}"),
+}
+
+
+@pytest.mark.parametrize("verb", list(VERBS))
+@pytest.mark.parametrize("case", [pytest.param(case, id=case.name) for case in SERVER])
+def test_a_bad_answer_gets_one_line_from_every_verb(
+    case: Case,
+    verb: str,
+    mfaenv: Mfa,
+    home: Home,
+    fake_aws: FakeAws,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _set_up(case, home, fake_aws, monkeypatch)
+    totp = home.root / "totp"
+    totp.write_text(SECRET + "\n")
+    totp.chmod(0o600)
+    before = home.files()
+    run = mfaenv.mfa(*(word.format(totp=totp) for word in VERBS[verb]))
+    assert run.status in (1, 2), run
+    assert run.stdout == ""
+    assert run.stderr.startswith("mfaenv: ") and run.stderr.count("\n") == 1, run.stderr
+    assert "internal error" not in run.stderr
+    assert home.files() == before
