@@ -81,7 +81,7 @@ def _add_moto() -> str:
         return "pipx inject mfaenv 'moto[server]>=5'"
     if sys.prefix != sys.base_prefix:  # a virtual environment: its own pip
         return f"{shlex.quote(sys.executable)} -m pip install 'moto[server]>=5'"
-    return "install mfaenv with its sandbox extra: pipx install --force '.[sandbox]' in a checkout"
+    return "pipx install --force '.[sandbox]' in a clone of mfaenv (see Install in its README)"
 
 
 @dataclass
