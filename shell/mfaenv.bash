@@ -118,9 +118,27 @@ __mfaenv_follow_check() {
     __mfaenv_eval sh-follow --shell bash "$__mfaenv_follow" "$__mfaenv_held"
 }
 
+# At its end, without a newer session to follow, the shell says so once (not at every
+# prompt): a builtin comparison of MFAENV_EXPIRES with the clock, no process.
+__mfaenv_ended_check() {
+    case "${MFAENV_EXPIRES-}" in '' | *[!0-9]*) return 0 ;; esac
+    [ "${__mfaenv_ended-}" != "$MFAENV_EXPIRES" ] || return 0
+    local __mfaenv_now
+    if [ -n "${EPOCHSECONDS-}" ]; then
+        __mfaenv_now=$EPOCHSECONDS
+    else
+        printf -v __mfaenv_now '%(%s)T' -1
+    fi
+    ((MFAENV_EXPIRES <= __mfaenv_now)) || return 0
+    __mfaenv_ended=$MFAENV_EXPIRES
+    \builtin export -n __mfaenv_ended
+    printf 'mfaenv: the MFA session for %s has ended: mfa CODE\n' "${MFAENV_PROFILE-}" >&2
+}
+
 __mfaenv_prompt_hook() {
     local __mfaenv_status=$?
     __mfaenv_follow_check
+    __mfaenv_ended_check
     __mfaenv_segment
     return "$__mfaenv_status"
 }

@@ -121,6 +121,17 @@ function __mfaenv_follow_check
     __mfaenv_eval sh-follow --shell fish $__mfaenv_follow $held
 end
 
+# At its end, without a newer session to follow, the shell says so once (not at every
+# prompt): a builtin comparison of MFAENV_EXPIRES with the clock, no process on Linux.
+function __mfaenv_ended_check
+    string match -qr '^[0-9]+$' -- "$MFAENV_EXPIRES"; or return 0
+    test "$__mfaenv_ended" != "$MFAENV_EXPIRES"; or return 0
+    test $MFAENV_EXPIRES -le (__mfaenv_now); or return 0
+    set -g __mfaenv_ended $MFAENV_EXPIRES
+    printf 'mfaenv: the MFA session for %s has ended: mfa CODE\n' "$MFAENV_PROFILE" >&2
+end
+
 function __mfaenv_prompt_hook --on-event fish_prompt
     __mfaenv_follow_check
+    __mfaenv_ended_check
 end

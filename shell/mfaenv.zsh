@@ -116,9 +116,21 @@ __mfaenv_follow_check() {
     __mfaenv_eval sh-follow --shell zsh "$__mfaenv_follow" "$__mfaenv_held"
 }
 
+# At its end, without a newer session to follow, the shell says so once (not at every
+# prompt): a builtin comparison of MFAENV_EXPIRES with $EPOCHSECONDS, no process.
+__mfaenv_ended_check() {
+    [[ ${MFAENV_EXPIRES-} == <-> ]] || return 0
+    [[ ${__mfaenv_ended-} != "$MFAENV_EXPIRES" ]] || return 0
+    ((MFAENV_EXPIRES <= EPOCHSECONDS)) || return 0
+    \builtin typeset -g __mfaenv_ended=$MFAENV_EXPIRES
+    \builtin typeset -g +x __mfaenv_ended
+    printf 'mfaenv: the MFA session for %s has ended: mfa CODE\n' "${MFAENV_PROFILE-}" >&2
+}
+
 __mfaenv_prompt_hook() {
     local __mfaenv_status=$?
     __mfaenv_follow_check
+    __mfaenv_ended_check
     __mfaenv_segment
     return $__mfaenv_status
 }
