@@ -1,9 +1,9 @@
 """mfaenv(1), the man page, made from the same parsers as ``--help``.
 
-``python -m mfaenv.manpage > man/mfaenv.1`` writes it; the wheel installs it as
-``share/man/man1/mfaenv.1``, where ``man`` finds it for pipx (which links it into
-``~/.local/share/man``) and for a virtual environment whose ``bin`` is on PATH. A test
-keeps the file equal to what the parsers say.
+``hatch_build.py`` writes it into the wheel as ``share/man/man1/mfaenv.1`` when the wheel
+is built, where ``man`` finds it for pipx (which links it into ``~/.local/share/man``) and
+for a virtual environment whose ``bin`` is on PATH; ``python -m mfaenv.manpage`` prints
+it. Only the standard library: the build imports this before any dependency exists.
 """
 
 from __future__ import annotations

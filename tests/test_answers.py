@@ -410,17 +410,13 @@ def test_the_readme_puts_no_comment_after_a_value_in_aws_config_examples() -> No
 # --- the man page ---------------------------------------------------------------------------------
 
 
-def test_the_man_page_is_made_from_the_parsers() -> None:
+def test_man_shows_every_command_and_the_session_options(tmp_path: Path) -> None:
     from mfaenv.manpage import render
 
-    shipped = (ROOT / "man" / "mfaenv.1").read_text()
-    assert shipped == render(), "run: python -m mfaenv.manpage > man/mfaenv.1"
-
-
-def test_man_shows_every_command_and_the_session_options() -> None:
-    man = need("man")
+    page_file = tmp_path / "mfaenv.1"
+    page_file.write_text(render())
     result = subprocess.run(
-        [man, "-l", str(ROOT / "man" / "mfaenv.1")],
+        [need("man"), "-l", str(page_file)],
         env=dict(os.environ, MANWIDTH="100", MANPAGER="cat", PAGER="cat"),
         capture_output=True,
         text=True,
@@ -434,3 +430,21 @@ def test_man_shows_every_command_and_the_session_options() -> None:
     for option in ("--profile PROFILE", "--duration DURATION", "--totp SOURCE", "--role ARN"):
         assert option in page
     assert "sh-" not in page and "--shell" not in page
+
+
+def test_the_wheel_is_told_to_install_the_man_page() -> None:
+    """hatch_build.py puts the page into the wheel's share/man/man1 (.ci/run checks the
+    built wheel); the sdist carries the hook, so a wheel built from it has the page too."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:
+        import tomli as tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    targets = project["tool"]["hatch"]["build"]["targets"]
+    assert "custom" in targets["wheel"]["hooks"]
+    assert "hatch_build.py" in targets["sdist"]["include"]
+    assert (
+        'build_data["shared_data"][str(page)] = "share/man/man1/mfaenv.1"'
+        in (ROOT / "hatch_build.py").read_text()
+    )
