@@ -32,6 +32,7 @@ PASSTHROUGH = (
     "enroll",
     "rotate-key",
     "unsave",
+    "keys",
     "policy",
     "console",
     "prompt",

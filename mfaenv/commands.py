@@ -349,6 +349,15 @@ def rotate_key(args: Args, clock: Clock) -> int:
     return 0
 
 
+def keys(args: Args, clock: Clock) -> int:
+    from mfaenv.keystore import KeyStore, import_keys
+
+    state = ShellState.from_process()
+    profile, _ = requested_profile(args, state.without(SESSION))
+    import_keys(profile, KeyStore.parse(str(args.store)), state.without(SESSION))
+    return 0
+
+
 def unsave(args: Args, clock: Clock) -> int:
     from mfaenv.cache import Cache
     from mfaenv.saveas import unsave as remove
@@ -418,6 +427,7 @@ COMMANDS: dict[str, Callable[[Args, Clock], int]] = {
     "enroll": enroll,
     "rotate-key": rotate_key,
     "unsave": unsave,
+    "keys": keys,
     "policy": policy,
     "console": console,
     "prompt": prompt,

@@ -20,6 +20,7 @@ from typing import Any
 
 from mfaenv.errors import MfaEnvError
 from mfaenv.files import config_path
+from mfaenv.keystore import KeyStore
 from mfaenv.limits import ROLE_MODES, check_duration
 from mfaenv.timefmt import parse_duration
 from mfaenv.totp import Source
@@ -38,6 +39,7 @@ class ProfileConfig:
     role_mode: str | None = None  # for a role profile: "chain" (default) or "direct"
     auto: bool | None = None  # a new shell starts in the cached session (mfaenv.autostart)
     save_as: str | None = None  # also write its sessions as this credentials-file profile
+    keys: KeyStore | None = None  # where its long-lived key pair is kept (pass:ENTRY)
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,7 @@ _PROFILE_KEYS: dict[str, Callable[[object], Any]] = {
     "role_mode": _role_mode,
     "auto": _bool,
     "save_as": lambda value: _save_as(_text(value)),
+    "keys": lambda value: KeyStore.parse(_text(value)),
 }
 
 

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from mfaenv.aws import Gateway, LongLivedKey, RoleSpec
     from mfaenv.config import Config
+    from mfaenv.keystore import KeyStore
     from mfaenv.totp import Source
 
 # AWS accepts a code once; one seen accepted this recently is not sent again.
@@ -182,6 +183,12 @@ class Login:
     def key(self) -> LongLivedKey:
         """The long-lived key of the key profile (``use_key_profile``), loaded once."""
         if self._key is None:
+            store = self.key_store()
+            if store is not None:
+                from mfaenv.aws import LongLivedKey
+
+                self._key = LongLivedKey(store.read(), str(store))
+                return self._key
             if os.environ.get(DEPTH_MARKER):
                 raise MfaEnvError(
                     "mfaenv was asked for keys by itself (a credential_process pointing back "
@@ -194,6 +201,14 @@ class Login:
             finally:
                 del os.environ[DEPTH_MARKER]
         return self._key
+
+    def key_store(self) -> KeyStore | None:
+        """The store of the key profile's long-lived keys (``keys`` in the mfaenv config);
+        None when the keys come from the environment or the AWS files."""
+        gateway = self.gateway()
+        if not gateway.explicit and self.environ.get("AWS_ACCESS_KEY_ID"):
+            return None
+        return self.config().profile(gateway.profile).keys
 
     def role(self) -> RoleSpec | None:
         """The role to assume: --role, or the requested profile's role_arn."""

@@ -17,6 +17,7 @@ from mfaenv.cache import Cache
 from mfaenv.clock import SYSTEM, Clock
 from mfaenv.errors import MfaEnvError, warn
 from mfaenv.files import write_private
+from mfaenv.keystore import KeyStore
 from mfaenv.login import Login, Request
 from mfaenv.session import Credentials, fingerprint
 from mfaenv.terminal import talk_to_terminal, terminal_available
@@ -32,7 +33,8 @@ def rotate_key(request: Request, environ: Mapping[str, str], clock: Clock = SYST
     aws = login.use_key_profile(profile, request.explicit_profile)
     key = login.key()
     old, origin = key.credentials, key.origin
-    if origin not in (ENVIRONMENT, SHARED_CREDENTIALS, CONFIG):
+    store = KeyStore.parse(origin) if origin.startswith("pass:") else None
+    if origin not in (ENVIRONMENT, SHARED_CREDENTIALS, CONFIG) and store is None:
         raise MfaEnvError(
             f"the key of profile {profile!r} comes from a credential_process; rotate it where "
             "that program keeps it"
@@ -60,7 +62,10 @@ def rotate_key(request: Request, environ: Mapping[str, str], clock: Clock = SYST
     path: str | None = None
     original: bytes | None = None
     try:
-        if origin != ENVIRONMENT:
+        if store is not None:
+            path = str(store)
+            store.write(new)
+        elif origin != ENVIRONMENT:
             path, section = key_location(origin, profile)
             with open(path, "rb") as handle:
                 original = handle.read()
@@ -77,6 +82,8 @@ def rotate_key(request: Request, environ: Mapping[str, str], clock: Clock = SYST
     except BaseException as err:
         if path is not None and original is not None:
             write_private(path, original, own_directory=False)
+        if store is not None and path is not None:
+            store.write(old)
         try:
             aws.delete_access_key(mfa, user, new.access_key_id)
         except MfaEnvError as cleanup:

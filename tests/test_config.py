@@ -14,7 +14,7 @@ from fakeaws import SERIAL, FakeAws
         (
             '[profiles.dev]\nserial = "a"\nbogus = 1\n',
             "unknown key 'bogus' in [profiles.dev] "
-            "(known: auto, duration, role_mode, save_as, serial, totp)",
+            "(known: auto, duration, keys, role_mode, save_as, serial, totp)",
         ),
         (
             'duraton = "8h"\n',

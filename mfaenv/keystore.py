@@ -1,0 +1,223 @@
+"""Long-lived keys kept encrypted at rest: ``keys = "pass:ENTRY"`` in the mfaenv config.
+
+As aws-vault's pass backend does, the key pair lives in the user's pass store (gpg), not
+in the plain-text credentials file. An entry reads, in pass's own convention (the first
+line is the secret, then ``name: value`` lines)::
+
+    wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
+    aws_access_key_id: AKIAIOSFODNN7EXAMPLE
+
+The secret goes to pass on its standard input, never in its arguments; pass and gpg see
+no AWS credentials in their environment. ``mfaenv keys import`` moves a profile's keys
+from the credentials file into the store: write, read back, check with one AWS call,
+and only then remove the section from the file.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+from mfaenv.errors import MfaEnvError, warn
+from mfaenv.session import Credentials
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+PASS_TIMEOUT = 60  # gpg may wait for a passphrase
+# The child (pass, gpg) sees none of these.
+_SCRUBBED = (
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "__MFAENV_STASH",
+)
+
+
+class KeyStore:
+    """Where a profile's long-lived key pair is kept: ``pass:ENTRY``."""
+
+    __slots__ = ("entry",)
+
+    def __init__(self, entry: str) -> None:
+        self.entry = entry
+
+    @classmethod
+    def parse(cls, text: str) -> KeyStore:
+        kind, _, entry = text.partition(":")
+        if kind != "pass" or not entry.strip() or entry != entry.strip():
+            raise MfaEnvError(f"unknown key store {text!r}: use pass:ENTRY", 2)
+        return cls(entry)
+
+    def __str__(self) -> str:
+        return f"pass:{self.entry}"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, KeyStore) and other.entry == self.entry
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def read(self) -> Credentials:
+        text = _pass(["show", self.entry], None, self.entry)
+        return parse_entry(text, self.entry)
+
+    def exists(self) -> bool:
+        store = os.environ.get("PASSWORD_STORE_DIR") or os.path.expanduser("~/.password-store")
+        return os.path.exists(os.path.join(store, self.entry + ".gpg"))
+
+    def write(self, credentials: Credentials) -> None:
+        text = f"{credentials.secret_access_key}\naws_access_key_id: {credentials.access_key_id}\n"
+        _pass(["insert", "--multiline", "--force", self.entry], text, self.entry)
+
+    def remove(self) -> None:
+        _pass(["rm", "--force", self.entry], None, self.entry)
+
+
+def parse_entry(text: str, entry: str) -> Credentials:
+    """The key pair of a pass entry: the first line is the secret, unless a line names
+    ``aws_secret_access_key``; ``aws_access_key_id`` is named on a line of its own."""
+    lines = text.splitlines()
+    values: dict[str, str] = {}
+    for line in lines[1:]:
+        for separator in (":", "="):
+            name, found, value = line.partition(separator)
+            if found and name.strip().lower() in ("aws_access_key_id", "aws_secret_access_key"):
+                values[name.strip().lower()] = value.strip()
+                break
+    key = values.get("aws_access_key_id", "")
+    secret = values.get("aws_secret_access_key") or (lines[0].strip() if lines else "")
+    if not key or not secret:
+        raise MfaEnvError(
+            f"pass entry {entry!r} holds no AWS key pair (the secret on the first line, and "
+            "a line `aws_access_key_id: AKIA...`); `mfaenv keys import` writes one"
+        )
+    return Credentials(key, secret)
+
+
+def _pass(words: list[str], stdin: str | None, entry: str) -> str:
+    env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED}
+    try:
+        result = subprocess.run(  # noqa: S603 - fixed program, no shell, no secret in argv
+            ["pass", *words],  # noqa: S607 - pass is found on PATH, as the user runs it
+            input=stdin if stdin is not None else "",
+            capture_output=True,
+            text=True,
+            timeout=PASS_TIMEOUT,
+            env=env,
+            check=False,
+        )
+    except FileNotFoundError:
+        raise MfaEnvError(
+            f"pass is not installed (the keys are in pass:{entry}); install pass"
+        ) from None
+    except subprocess.TimeoutExpired:
+        raise MfaEnvError(
+            f"pass {words[0]} {entry} did not finish within {PASS_TIMEOUT}s"
+        ) from None
+    if result.returncode == 0:
+        return result.stdout
+    err = result.stderr
+    if "is not in the password store" in err or "passfile not found" in err:
+        raise MfaEnvError(
+            f"pass has no entry {entry!r} with the long-lived keys; `mfaenv keys import "
+            f"--profile PROFILE --store pass:{entry}` puts them there"
+        )
+    if "decryption failed" in err or "No secret key" in err or "gpg:" in err:
+        reason = next((line for line in err.splitlines() if line.startswith("gpg:")), "")
+        raise MfaEnvError(
+            f"gpg could not decrypt pass entry {entry!r} ({reason.removeprefix('gpg: ')}); "
+            "is your key present and gpg-agent unlocked?"
+        )
+    if "password store is empty" in err.lower() or "pass init" in err:
+        raise MfaEnvError("the pass store is not set up; run `pass init GPG-KEY-ID` first")
+    raise MfaEnvError(f"pass {words[0]} {entry} failed with status {result.returncode}")
+
+
+def import_keys(profile: str, store: KeyStore, environ: Mapping[str, str]) -> None:
+    """Move the keys of ``[profile]`` in the credentials file into ``store``: write them,
+    read them back, check them with one AWS call, set ``keys`` in the mfaenv config, and
+    only then remove the section. Any failure before leaves the files as they were."""
+    from pathlib import Path
+
+    from mfaenv import awsfiles
+    from mfaenv.aws import Gateway
+    from mfaenv.config import set_profile_values
+    from mfaenv.files import config_path, write_private
+
+    path = awsfiles.credentials_path()
+    try:
+        with open(path, encoding="utf-8") as handle:
+            original = handle.read()
+    except FileNotFoundError:
+        raise MfaEnvError(f"{path} does not exist: there are no keys to import") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise MfaEnvError(f"cannot read {path}: {err}") from None
+    values = awsfiles.section_values(original, profile, path)
+    if values is None:
+        raise MfaEnvError(f"{path} has no [{profile}] section to import keys from")
+    key = values.get("aws_access_key_id", "")
+    secret = values.get("aws_secret_access_key", "")
+    if not key or not secret:
+        raise MfaEnvError(f"[{profile}] in {path} holds no complete access key")
+    if values.get("aws_session_token") or values.get("aws_security_token"):
+        raise MfaEnvError(f"[{profile}] in {path} holds session credentials, not a long-lived key")
+    if store.exists():
+        raise MfaEnvError(
+            f"pass already has an entry {store.entry!r}; choose another, or remove it first "
+            f"(pass rm {store.entry})"
+        )
+    credentials = Credentials(key, secret)
+    config_file = Path(config_path())
+    config_before = config_file.read_bytes() if config_file.exists() else None
+    undo: list[Callable[[], None]] = []
+    store.write(credentials)
+    try:
+        if store.read() != credentials:
+            raise MfaEnvError(f"pass entry {store.entry!r} read back differs from what was written")
+        Gateway(profile, explicit=True, environ=environ).caller_identity(credentials)
+        set_profile_values(profile, {"keys": str(store)})
+        aws_config = awsfiles.config_path()
+        section = profile if profile == "default" else f"profile {profile}"
+        config_text = ""
+        if os.path.exists(aws_config):
+            with open(aws_config, encoding="utf-8") as handle:
+                config_text = handle.read()
+        if awsfiles.section_values(config_text, section, aws_config) is None:
+            aws_config_before = config_text if os.path.exists(aws_config) else None
+            undo.append(lambda: _put_back(aws_config, aws_config_before))
+            # Keep the profile known to the AWS CLI and to mfa once its keys are gone.
+            with_section = awsfiles.put_section(config_text, section, {}, (), aws_config)
+            write_private(aws_config, with_section.encode(), own_directory=False)
+        remaining = awsfiles.remove_section(original, profile, path)
+        write_private(path, remaining.encode("utf-8"), own_directory=False)
+    except BaseException:
+        try:
+            store.remove()
+        except MfaEnvError:
+            pass
+        if config_before is None:
+            config_file.unlink(missing_ok=True)
+        else:
+            write_private(config_file, config_before)
+        for step in undo:
+            step()
+        raise
+    warn(
+        f"moved the keys of profile {profile!r} ({key}) into pass:{store.entry} and removed "
+        f'[{profile}] from {path}; the mfaenv config now says keys = "pass:{store.entry}"'
+    )
+
+
+def _put_back(path: str, text: str | None) -> None:
+    """Restore a file import_keys changed: its old text, or no file."""
+    from mfaenv.files import write_private
+
+    if text is None:
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+    else:
+        write_private(path, text.encode("utf-8"), own_directory=False)
