@@ -311,6 +311,23 @@ def test_a_role_profile_with_another_duration_assumes_the_role_again_without_a_c
     assert not run.stderr.startswith("mfaenv: reused")
 
 
+def test_a_role_duration_refused_without_a_cache_is_refused_with_one_too(
+    mfaenv: Mfa, sts: FakeAws, home: Home
+) -> None:
+    """Chained role sessions last an hour at most: `--duration 2h` used to get the cached
+    role session (rc 0, "59m left") where the same request with a code was refused."""
+    with home.aws_config.open("a") as out:
+        out.write(f"[profile admin]\nrole_arn = {ADMIN}\nsource_profile = default\n")
+    assert mfaenv.mfa("123456", "--profile", "admin").status == 0
+    sent = len(sts.requests)
+    cached = mfaenv.mfa("--profile", "admin", "--duration", "2h")
+    with_code = mfaenv.mfa("654321", "--profile", "admin", "--duration", "2h")
+    assert (cached.status, cached.stdout) == (1, "")
+    assert cached == with_code
+    assert cached.stderr.startswith("mfaenv: ") and cached.stderr.count("\n") == 1
+    assert len(sts.requests) == sent
+
+
 # --- messages speak one way ----------------------------------------------------------------
 
 
