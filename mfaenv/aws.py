@@ -98,6 +98,13 @@ def _check_sandbox(environ: Mapping[str, str] | None) -> None:
             raise MfaEnvError(problem)
 
 
+def _sandbox_note(environ: Mapping[str, str]) -> str:
+    """Keys missing while a sandbox runs in another terminal: say how to join it."""
+    from mfaenv.sandbox import joinable
+
+    return joinable(environ)
+
+
 class Gateway:
     """One botocore session for one command, pointed at one profile at a time."""
 
@@ -241,7 +248,7 @@ class Gateway:
                 raise MfaEnvError(
                     f"no AWS access key found for profile {self.profile!r} (looked at "
                     "AWS_ACCESS_KEY_ID, AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials, "
-                    "and AWS_CONFIG_FILE or ~/.aws/config)"
+                    "and AWS_CONFIG_FILE or ~/.aws/config)" + _sandbox_note(environ)
                 )
             origin = str(getattr(found, "method", ""))
             frozen = found.get_frozen_credentials()

@@ -363,3 +363,11 @@ def gone(environ: Mapping[str, str]) -> str | None:
             f"the sandbox's server at {mine} does not answer; `mfa sandbox start` starts a new one"
         )
     return None
+
+
+def joinable(environ: Mapping[str, str]) -> str:
+    """For a message about missing keys: a note that a sandbox runs which this shell does
+    not use (it was started in another terminal), or nothing."""
+    if environ.get("MFAENV_SANDBOX") or _running() is None:
+        return ""
+    return "; a sandbox runs: `mfa sandbox start` points this shell at it"

@@ -211,6 +211,24 @@ def test_a_terminal_outside_the_sandbox_stops_it_for_everyone(
     assert not box(sandbox_home).exists()
 
 
+def test_a_terminal_without_keys_hears_of_the_sandbox_another_one_started(
+    shell: str, sandbox_home: Home, tmp_path: Path
+) -> None:
+    t = transcript(
+        shell,
+        [elsewhere(shell, "mfa sandbox start"), "mfa 123456", "mfa sandbox stop"],
+        tmp_path,
+        dict(os.environ),
+    )
+    assert [s.status for s in t.steps] == [0, 0, 1, 0], t.stderr
+    assert (
+        "mfaenv: no AWS access key found for profile 'default' (looked at AWS_ACCESS_KEY_ID, "
+        "AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials, and AWS_CONFIG_FILE or "
+        "~/.aws/config); a sandbox runs: `mfa sandbox start` points this shell at it"
+    ) in t.stderr.splitlines()
+    assert t[2].env == t.before
+
+
 def test_the_device_secret_is_an_otpauth_uri_pass_otp_takes(
     pass_store: PassStore, sandbox_home: Home, tmp_path: Path
 ) -> None:
