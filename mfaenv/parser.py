@@ -306,13 +306,26 @@ def parse(argv: Sequence[str]) -> Args:
     verb's help."""
     _refuse_early(argv)
     parser = build()
-    namespace = parser.parse_args(argv)
+    namespace, extras = parser.parse_known_args(argv)
+    if extras:
+        _refuse_extras(parser.verbs.get(namespace.verb or "", parser), extras)
     values = vars(namespace)
     topic = values.pop("topic", None)
     if topic is not None:
         parser.parse_args([topic, "--help"])  # prints it and exits
     verb = values.pop("verb", None) or "help"
     return Args(verb, **values)
+
+
+def _refuse_extras(parser: _Parser, extras: Sequence[str]) -> None:
+    """Words the verb does not take; an option close to one of its own gets "did you mean"."""
+    message = f"unrecognized arguments: {' '.join(extras)}"
+    for word in extras:
+        if word.startswith("--"):
+            match = did_you_mean(word.partition("=")[0], parser._option_string_actions)
+            if match is not None:
+                raise MfaEnvError(f"{message}; did you mean {match}?", exit_code=2)
+    parser.error(message)
 
 
 def _refuse_early(argv: Sequence[str]) -> None:

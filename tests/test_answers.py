@@ -153,6 +153,8 @@ def test_help_in_a_real_shell_names_no_internals(shell: str) -> None:
             ["help", "stauts"],
             "mfaenv help: no command 'stauts'; did you mean `mfaenv help status`?",
         ),
+        (["--profle", "dev"], "unrecognized arguments: --profle; did you mean --profile?"),
+        (["status", "--jsno"], "unrecognized arguments: --jsno; did you mean --json?"),
         (
             ["policy", "--style", "strcit"],
             "mfaenv policy: no --style 'strcit' (one of strict, self-service); did you mean "
