@@ -196,7 +196,7 @@ class Gateway:
             return None
         from mfaenv.arns import check_role
 
-        check_role(role_arn, f"role_arn of profile {self.profile!r},")
+        check_role(role_arn, f"profile {self.profile!r}: role_arn")
         source = self.setting("source_profile")
         if source is None:
             raise MfaEnvError(
@@ -527,6 +527,12 @@ def _call(client: Any, operation: str, **kwargs: Any) -> Any:
         debug(f"{operation}: {code}: {message}")
         if operation == "assume_role" and "MaxSessionDuration" in message:
             raise _TooLong(message) from None
+        if not code and not message:  # an error page, not an AWS error
+            status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode", "?")
+            raise MfaEnvError(
+                f"{client.meta.endpoint_url} answered {operation} with HTTP {status} and no AWS "
+                "error; check AWS_ENDPOINT_URL, your proxy, or try again"
+            ) from None
         raise MfaEnvError(explain(operation, code, message, kwargs)) from None
     except (
         botocore.exceptions.ConnectTimeoutError,

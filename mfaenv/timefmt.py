@@ -41,7 +41,8 @@ def parse_duration(text: str) -> int:
             break
     if not valid or number or not last:
         raise MfaEnvError(
-            f"cannot read duration {text!r}: use seconds or a form like 90m, 12h, 1h30m"
+            f"cannot read duration {text if len(text) <= 40 else text[:40] + '...'!r}: "
+            "use seconds or a form like 90m, 12h, 1h30m"
         )
     return total
 
