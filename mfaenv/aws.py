@@ -184,6 +184,13 @@ class Gateway:
         except botocore.exceptions.BotoCoreError:
             return False
 
+    def has_profile(self, name: str) -> bool:
+        """Whether the AWS config or credentials file has the profile ``name``."""
+        try:
+            return name in self._session.available_profiles
+        except botocore.exceptions.BotoCoreError:
+            return False
+
     def setting(self, name: str) -> str | None:
         """A setting of the profile in the AWS config, such as ``mfa_serial``."""
         value = self.settings.get(name)

@@ -124,3 +124,12 @@ def _header(line: str) -> str | None:
     """The section a line opens, as configparser reads it (``[name]``), or None."""
     stripped = line.strip()
     return stripped[1:-1] if stripped.startswith("[") and stripped.endswith("]") else None
+
+
+def sections(text: str, path: str) -> dict[str, dict[str, str]]:
+    """Every section of ``text`` and its values."""
+    updater = _parse(text, path)
+    return {
+        name: {key: str(option.value or "") for key, option in updater[name].items()}
+        for name in updater.sections()
+    }

@@ -128,6 +128,7 @@ class Login:
         self._config: Config | None = None
         self._gateway: Gateway | None = None
         self._key: LongLivedKey | None = None
+        self.layout_serial: str | None = None  # the device an AWS-recipes layout names
         self.reused = False  # whether session() gave the cached session
         self.margin = REUSE_MARGIN  # a cached session this close to its end is not reused
 
@@ -197,7 +198,9 @@ class Login:
             # Any credential_process botocore runs for the keys sees the marker, and refuses.
             os.environ[DEPTH_MARKER] = "1"
             try:
-                self._key = self.gateway().long_lived_key(self.environ)
+                from mfaenv.layouts import long_lived_key
+
+                self._key, self.layout_serial = long_lived_key(self.gateway(), self.environ)
             finally:
                 del os.environ[DEPTH_MARKER]
         return self._key
@@ -365,6 +368,8 @@ class Login:
         serial = (
             request.serial
             or gateway.setting("mfa_serial")
+            or gateway.setting("aws_mfa_serial")  # AWS-recipes, in the credentials file
+            or self.layout_serial
             or self.config().profile(request.profile).serial
         )
         if serial is not None:

@@ -59,8 +59,10 @@ def _long_lived(values: dict[str, str]) -> str | None:
     return None
 
 
-def check(name: str) -> None:
-    """Refuse, before a code is spent, a name whose section holds a long-lived key."""
+def check(name: str, *, saving: bool = True) -> None:
+    """Refuse, before a code is spent, a name whose section holds a long-lived key, or
+    (``saving``) whose profile gets its keys from a credential_process: a section in the
+    credentials file would silently override it."""
     check_name(name)
     path = awsfiles.credentials_path()
     values = awsfiles.section_values(_read(path), name, path)
@@ -69,6 +71,15 @@ def check(name: str) -> None:
         raise MfaEnvError(
             f"[{name}] in {path} holds the long-lived access key {key}; mfaenv never "
             "overwrites it: choose another --save-as name"
+        )
+    config = awsfiles.config_path()
+    section = name if name == "default" else f"profile {name}"
+    if saving and (awsfiles.section_values(_read(config), section, config) or {}).get(
+        "credential_process"
+    ):
+        raise MfaEnvError(
+            f"profile {name!r} gets its keys from a credential_process, which [{name}] in "
+            f"{path} would silently override in every SDK: choose another --save-as name"
         )
 
 
@@ -105,7 +116,7 @@ def names_for(cache_root: str, cache_name: str) -> list[str]:
 
 def unsave(name: str, cache_root: str) -> str:
     """Remove ``[name]`` (a session section) from the credentials file; forget it."""
-    check(name)
+    check(name, saving=False)
     path = awsfiles.credentials_path()
     text = _read(path)
     if awsfiles.section_values(text, name, path) is None:
