@@ -40,7 +40,9 @@ _SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012345678
 def file_name(name: str) -> str:
     """``name`` as one file name: ``dev``, ``dev%2Barn%3Aaws...`` for an ad hoc role."""
     return "".join(
-        char if char in _SAFE else "".join(f"%{byte:02X}" for byte in char.encode())
+        char
+        if char in _SAFE
+        else "".join(f"%{b:02X}" for b in char.encode("utf-8", "surrogateescape"))
         for char in name
     )
 

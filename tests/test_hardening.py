@@ -154,10 +154,13 @@ ARGUMENTS = [
     Case("exec without a session", words=("exec", "--serial", SERIAL, "--", "/nonexistent/x")),
     Case("profile with a newline", words=(*SESSION_ARGS, "--profile", "a\nb")),
     Case("profile with escapes", words=(*SESSION_ARGS, "--profile", "a\x1b[2Jb")),
+    Case("profile not UTF-8", words=(*SESSION_ARGS, "--profile", "a\udcffb")),
+    Case("profile not UTF-8, reuse", words=("--profile", "\udcff")),
 ]
 
 ENVIRONMENT = [
     Case("bad endpoint url", env={"AWS_ENDPOINT_URL": "not a url"}),
+    Case("AWS_PROFILE not UTF-8", env={"AWS_PROFILE": "\udcff\x1b"}),
     Case("endpoint url broken ipv6", env={"AWS_ENDPOINT_URL": "http://[::1"}),
     Case("endpoint url bad port", env={"AWS_ENDPOINT_URL": "http://127.0.0.1:99999"}),
     Case(
@@ -925,3 +928,19 @@ def test_a_bad_answer_gets_one_line_from_every_verb(
     assert run.stderr.startswith("mfaenv: ") and run.stderr.count("\n") == 1, run.stderr
     assert "internal error" not in run.stderr
     assert home.files() == before
+
+
+NAMES = st.text(
+    st.characters(codec="utf-8", exclude_characters="\0") | st.sampled_from(["\udcff", "\x1b"]),
+    min_size=1,
+    max_size=30,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(name=NAMES)
+def test_any_profile_name_is_refused_in_one_printable_line(name: str, mfaenv: Mfa) -> None:
+    run = mfaenv.mfa("--profile", name)
+    assert run.status in (1, 2) and run.stdout == ""
+    assert run.stderr.startswith("mfaenv: ") and run.stderr.count("\n") == 1
+    assert not [c for c in run.stderr[:-1] if ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0]
