@@ -69,6 +69,8 @@ class Args:
     max_age: str | None = None
     action: str | None = None
     marker: str = ""
+    report: str = ""
+    margin: str = ""
     all: bool = False
     held: str = ""
     command: Sequence[str] = ()
@@ -91,6 +93,7 @@ _FAST: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
     "status": (("--profile",), ("--json", "--all"), ()),
     "sh-off": (("--shell",), (), ()),
     "sh-follow": (("--shell",), (), ("marker", "held?")),
+    "sh-renew": (("--shell",), (), ("marker", "report", "margin")),
     "sh-on": (("--shell", *SESSION_OPTIONS), (), ("code?",)),
     "credential-process": (SESSION_OPTIONS, (), ()),
 }

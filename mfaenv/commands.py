@@ -268,6 +268,13 @@ def follow(args: Args, clock: Clock) -> int:
     return 0
 
 
+def renew(args: Args, clock: Clock) -> int:
+    """Started by the prompt hook in the background, near the end of the session."""
+    from mfaenv.renew import renew as renew_session
+
+    return renew_session(args, clock)
+
+
 def status(args: Args, clock: Clock) -> int:
     if args.all or args.profile is not None:
         from mfaenv.overview import overview
@@ -423,6 +430,7 @@ COMMANDS: dict[str, Callable[[Args, Clock], int]] = {
     "credential-process": credential_process,
     "sh-off": off,
     "sh-follow": follow,
+    "sh-renew": renew,
     "status": status,
     "enroll": enroll,
     "rotate-key": rotate_key,

@@ -289,6 +289,11 @@ def build(width: int | None = None) -> _Parser:
     follow.add_argument("marker", help="the marker file of the session this shell holds")
     follow.add_argument("held", nargs="?", default="", help="the generation this shell holds")
 
+    renew = add("sh-renew", "renew this shell's session in the background (the prompt hook)")
+    renew.add_argument("marker", help="the marker file of the session this shell holds")
+    renew.add_argument("report", help="where a failure is written for the next prompt")
+    renew.add_argument("margin", help="renew with less than this many seconds left")
+
     box_text = "a local STS/IAM (moto) to try mfa without AWS, in this shell"
     for name in ("sandbox", "sh-sandbox"):
         box = add(name, box_text, prog="mfa sandbox")

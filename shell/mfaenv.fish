@@ -131,7 +131,31 @@ function __mfaenv_ended_check
     printf 'mfaenv: the MFA session for %s has ended: mfa CODE\n' "$MFAENV_PROFILE" >&2
 end
 
+# Renewal: with less than MFAENV_RENEW_MARGIN seconds left (default 900), the hook starts
+# `mfaenv sh-renew` once for this session, in the background (through sh, so fish has no
+# job to report; it never asks on the terminal). With a TOTP source it makes a new
+# session under the refresh lock, which every following shell picks up; a failure is
+# written to a report file that is printed once, at a later prompt. No process otherwise.
+function __mfaenv_renew_check
+    if set -q __mfaenv_renew_report[1]; and test -f "$__mfaenv_renew_report"; and not test -L "$__mfaenv_renew_report"; and test -O "$__mfaenv_renew_report"
+        read -l line <$__mfaenv_renew_report
+        printf 'mfaenv: %s\n' "$line" >&2
+        set -e -g __mfaenv_renew_report
+    end
+    set -q __mfaenv_follow[1]; and test "$MFAENV_FOLLOW" != 0; or return 0
+    string match -qr '^[0-9]+$' -- "$MFAENV_EXPIRES"; or return 0
+    test "$__mfaenv_renewing" != "$MFAENV_EXPIRES"; or return 0
+    set -l margin 900
+    string match -qr '^[0-9]+$' -- "$MFAENV_RENEW_MARGIN"; and set margin $MFAENV_RENEW_MARGIN
+    set -l now (__mfaenv_now)
+    test $MFAENV_EXPIRES -gt $now; and test (math $MFAENV_EXPIRES - $now) -lt $margin; or return 0
+    set -g __mfaenv_renewing $MFAENV_EXPIRES
+    set -g __mfaenv_renew_report "$__mfaenv_follow.$fish_pid.$MFAENV_EXPIRES.err"
+    __MFAENV_STASH="$__mfaenv_stash" MFAENV_NO_PROMPT=1 command sh -c '"$@" </dev/null >/dev/null 2>&1 &' sh @MFAENV@ sh-renew --shell fish $__mfaenv_follow $__mfaenv_renew_report $margin
+end
+
 function __mfaenv_prompt_hook --on-event fish_prompt
     __mfaenv_follow_check
+    __mfaenv_renew_check
     __mfaenv_ended_check
 end

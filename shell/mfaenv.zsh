@@ -127,9 +127,35 @@ __mfaenv_ended_check() {
     printf 'mfaenv: the MFA session for %s has ended: mfa CODE\n' "${MFAENV_PROFILE-}" >&2
 }
 
+# Renewal: with less than MFAENV_RENEW_MARGIN seconds left (default 900), the hook starts
+# `mfaenv sh-renew` once for this session, in the background (a subshell's job: no
+# job-control message; never asks on the terminal). With a TOTP source it makes a new
+# session under the refresh lock, which every following shell picks up; a failure is
+# written to a report file that is printed once, at a later prompt. No process otherwise.
+__mfaenv_renew_check() {
+    if [[ -n ${__mfaenv_renew_report-} && -f $__mfaenv_renew_report && ! -h $__mfaenv_renew_report && -O $__mfaenv_renew_report ]]; then
+        local __mfaenv_line=''
+        \builtin read -r __mfaenv_line <"$__mfaenv_renew_report"
+        printf 'mfaenv: %s\n' "$__mfaenv_line" >&2
+        \builtin unset __mfaenv_renew_report
+    fi
+    [[ -n ${__mfaenv_follow-} && ${MFAENV_FOLLOW-} != 0 ]] || return 0
+    [[ ${MFAENV_EXPIRES-} == <-> ]] || return 0
+    [[ ${__mfaenv_renewing-} != "$MFAENV_EXPIRES" ]] || return 0
+    local __mfaenv_margin=${MFAENV_RENEW_MARGIN-900}
+    [[ $__mfaenv_margin == <-> ]] || __mfaenv_margin=900
+    ((MFAENV_EXPIRES > EPOCHSECONDS && MFAENV_EXPIRES - EPOCHSECONDS < __mfaenv_margin)) || return 0
+    \builtin typeset -g __mfaenv_renewing=$MFAENV_EXPIRES
+    \builtin typeset -g __mfaenv_renew_report="$__mfaenv_follow.$$.$MFAENV_EXPIRES.err"
+    \builtin typeset -g +x __mfaenv_renewing __mfaenv_renew_report
+    (__MFAENV_STASH="${__mfaenv_stash-}" MFAENV_NO_PROMPT=1 @MFAENV@ sh-renew --shell zsh \
+        "$__mfaenv_follow" "$__mfaenv_renew_report" "$__mfaenv_margin" </dev/null >/dev/null 2>&1 &)
+}
+
 __mfaenv_prompt_hook() {
     local __mfaenv_status=$?
     __mfaenv_follow_check
+    __mfaenv_renew_check
     __mfaenv_ended_check
     __mfaenv_segment
     return $__mfaenv_status

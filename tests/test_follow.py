@@ -202,7 +202,8 @@ def _marker_setup(home: Home, shell: str, changed: bool) -> tuple[str, dict[str,
     cache.save_session(session, "dev")
     marker = cache.marker_path("dev")
     held = generation(session) if not changed else "1.older.-"
-    env = dict(os.environ, MFAENV_PROFILE="dev", MFAENV_EXPIRES=str(int(time.time()) + 60))
+    held_end = session.expires if not changed else session.expires - 60
+    env = dict(os.environ, MFAENV_PROFILE="dev", MFAENV_EXPIRES=str(held_end))
     env["AWS_ACCESS_KEY_ID"] = "ASIAHELD" if changed else "ASIANEWER"
     if shell == "fish":
         setup = f"set -g __mfaenv_follow '{marker}'; set -g __mfaenv_follow_gen '{held}'"

@@ -1,0 +1,100 @@
+"""Never lapse when a code can be had: renewal in the background, started by the prompt.
+
+When the session a shell holds has less than ``MFAENV_RENEW_MARGIN`` seconds left
+(default 900), the prompt hook starts ``mfaenv sh-renew`` once for that session, in the
+background (no job-control message, stdin from /dev/null, never asking on the
+terminal). With a TOTP source for the profile, it gets a new session under the refresh
+lock (so all shells together spend one code), which every following shell then picks
+up at its next prompt. Without a source it does nothing: the shell says at the end
+that the session ended. A failure is written to the report file the hook named, which
+the hook prints once at a later prompt.
+"""
+
+from __future__ import annotations
+
+import os
+
+from mfaenv.cache import Cache
+from mfaenv.env import SESSION, ShellState
+from mfaenv.errors import MfaEnvError, printable
+from mfaenv.files import write_private
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from mfaenv.cli import Args
+    from mfaenv.clock import Clock
+
+# Reports older than this are left by shells long gone: removed by the next renewal.
+STALE_REPORT = 24 * 3600
+
+
+def renew(args: Args, clock: Clock) -> int:
+    os.environ["MFAENV_NO_PROMPT"] = "1"  # in the background: never ask on the terminal
+    cache = Cache(clock=clock)
+    report = args.report
+    try:
+        _renew(cache, args.marker, _margin(args.margin), clock)
+    except MfaEnvError as err:
+        if report and os.path.dirname(report) == os.path.dirname(args.marker):
+            message = f"renewing the MFA session failed: {err}"
+            write_private(report, (printable(message) + "\n").encode("utf-8", "replace"))
+        return err.exit_code
+    finally:
+        _remove_stale_reports(cache, clock.now())
+    return 0
+
+
+def _margin(text: str) -> int:
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else 900
+
+
+def _renew(cache: Cache, marker: str, margin: int, clock: Clock) -> None:
+    from mfaenv.login import Login, Request
+
+    state = ShellState.from_process()
+    name = cache.marker_name(marker)
+    if name is None or not state.active(SESSION):
+        return
+    environ = state.without(SESSION)
+    profile = state.environ.get("MFAENV_PROFILE", "")
+    role = state.environ.get("MFAENV_ROLE_ARN")
+    if name == f"{profile}+{role}":
+        request = Request(profile=profile, explicit_profile=_explicit(environ, profile), role=role)
+    elif name == profile:
+        request = Request(profile=profile, explicit_profile=_explicit(environ, profile))
+    else:
+        return
+    login = Login(request, environ, clock=clock)
+    login.margin = margin
+    cached, _ = login.reuse(request)
+    if cached is not None:
+        return  # another shell or tool renewed it already
+    role_spec = login.role()
+    source = login.totp_source(role_spec.source_profile if role_spec else request.profile)
+    if source is None:
+        return  # no code can be had: the prompt says so when the session ends
+    login.session()
+
+
+def _explicit(environ: dict[str, str], profile: str) -> bool:
+    """Whether the profile was named with --profile: it is not the one the environment
+    points at (keys in the environment are then not used, as with the AWS CLI)."""
+    return (environ.get("AWS_PROFILE") or "default") != profile
+
+
+def _remove_stale_reports(cache: Cache, now: float) -> None:
+    directory = os.path.join(cache.root, "sessions")
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return
+    for name in names:
+        if not name.endswith(".err"):
+            continue
+        path = os.path.join(directory, name)
+        try:
+            info = os.lstat(path)
+            if info.st_uid == os.getuid() and now - info.st_mtime > STALE_REPORT:
+                os.unlink(path)
+        except OSError:
+            continue
