@@ -69,6 +69,8 @@ def requested_profile(args: Args, environ: Mapping[str, str]) -> tuple[str, bool
     """The profile asked for (--profile, else AWS_PROFILE, else default), and whether
     --profile named it (then keys in the environment are not used, as with the AWS CLI).
     ``environ`` is without the MFA session, whose own AWS_PROFILE does not count."""
+    if args.profile is not None and not args.profile.strip():
+        raise MfaEnvError("--profile needs a value", exit_code=2)
     return args.profile or environ.get("AWS_PROFILE") or "default", args.profile is not None
 
 
