@@ -577,6 +577,8 @@ def test_a_fifo_in_the_cache_blocks_nothing(name: str, fake_aws: FakeAws, home: 
     assert reuse.stderr.count("\n") == 1
     if name.startswith("sessions/"):
         assert "is not a regular file" in reuse.stderr
+    process = _mfaenv_process("credential-process", "--serial", SERIAL)
+    assert (process.returncode, process.stdout) == (1, "")
     fresh = _mfaenv_process("sh-on", "--shell", "bash", "123456")
     if name.startswith("sessions/"):  # the FIFO is replaced by the new session
         assert fresh.returncode == 0, fresh.stderr
