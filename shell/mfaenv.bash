@@ -26,8 +26,11 @@ function mfa {
             __mfaenv_eval "sh-$__mfaenv_verb" --shell bash "$@" ;;
         [0-9]* | [!-]*[0-9]*)
             # A code reaches mfaenv in the environment of this one call, not in its
-            # arguments, which every user may read (/proc/PID/cmdline).
-            __MFAENV_CODE="$1" __mfaenv_eval sh-on --shell bash "${@:2}" ;;
+            # arguments, which every user may read (/proc/PID/cmdline). A local, so that
+            # it is gone afterwards even in POSIX mode.
+            local -x __MFAENV_CODE="$1"
+            shift
+            __mfaenv_eval sh-on --shell bash "$@" ;;
         *)
             __mfaenv_eval sh-on --shell bash "$@" ;;
     esac
