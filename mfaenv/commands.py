@@ -363,7 +363,8 @@ def keys(args: Args, clock: Clock) -> int:
 
     state = ShellState.from_process()
     profile, _ = requested_profile(args, state.without(SESSION))
-    import_keys(profile, KeyStore.parse(str(args.store)), state.without(SESSION))
+    store = KeyStore.parse(str(args.store)).for_profile(profile)
+    import_keys(profile, store, state.without(SESSION))
     return 0
 
 

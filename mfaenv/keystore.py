@@ -37,42 +37,102 @@ _SCRUBBED = (
 
 
 class KeyStore:
-    """Where a profile's long-lived key pair is kept: ``pass:ENTRY``."""
+    """Where a profile's long-lived key pair is kept: ``pass:ENTRY``, or ``keyring`` (the
+    OS keystore through the keyring library: service ``mfaenv``, the profile's name as
+    the user name); ``for_profile`` names the keyring item."""
 
-    __slots__ = ("entry",)
+    __slots__ = ("entry", "kind")
 
-    def __init__(self, entry: str) -> None:
+    def __init__(self, kind: str, entry: str) -> None:
+        self.kind = kind
         self.entry = entry
 
     @classmethod
     def parse(cls, text: str) -> KeyStore:
-        kind, _, entry = text.partition(":")
+        kind, colon, entry = text.partition(":")
+        if kind == "keyring" and (not colon or (entry and entry == entry.strip())):
+            return cls(kind, entry)
         if kind != "pass" or not entry.strip() or entry != entry.strip():
-            raise MfaEnvError(f"unknown key store {text!r}: use pass:ENTRY", 2)
-        return cls(entry)
+            raise MfaEnvError(f"unknown key store {text!r}: use pass:ENTRY or keyring", 2)
+        return cls(kind, entry)
+
+    def for_profile(self, profile: str) -> KeyStore:
+        """The store of ``profile``'s keys: a keyring item is named after it."""
+        if self.kind == "keyring" and not self.entry:
+            return KeyStore(self.kind, profile)
+        return self
 
     def __str__(self) -> str:
-        return f"pass:{self.entry}"
+        return f"{self.kind}:{self.entry}" if self.entry else self.kind
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, KeyStore) and other.entry == self.entry
+        return isinstance(other, KeyStore) and (other.kind, other.entry) == (self.kind, self.entry)
 
     __hash__ = None  # type: ignore[assignment]
 
     def read(self) -> Credentials:
+        if self.kind == "keyring":
+            text = _keyring("get", self.entry)
+            if text is None:
+                raise MfaEnvError(
+                    f"the keyring has no keys for profile {self.entry!r}; `mfaenv keys import "
+                    f"--profile {self.entry} --store keyring` puts them there"
+                )
+            return parse_entry(text, f"keyring:{self.entry}")
         text = _pass(["show", self.entry], None, self.entry)
         return parse_entry(text, self.entry)
 
     def exists(self) -> bool:
+        if self.kind == "keyring":
+            return _keyring("get", self.entry) is not None
         store = os.environ.get("PASSWORD_STORE_DIR") or os.path.expanduser("~/.password-store")
         return os.path.exists(os.path.join(store, self.entry + ".gpg"))
 
     def write(self, credentials: Credentials) -> None:
         text = f"{credentials.secret_access_key}\naws_access_key_id: {credentials.access_key_id}\n"
-        _pass(["insert", "--multiline", "--force", self.entry], text, self.entry)
+        if self.kind == "keyring":
+            _keyring("set", self.entry, text)
+        else:
+            _pass(["insert", "--multiline", "--force", self.entry], text, self.entry)
 
     def remove(self) -> None:
-        _pass(["rm", "--force", self.entry], None, self.entry)
+        if self.kind == "keyring":
+            _keyring("delete", self.entry)
+        else:
+            _pass(["rm", "--force", self.entry], None, self.entry)
+
+
+KEYRING_SERVICE = "mfaenv"
+
+
+def _keyring(action: str, profile: str, text: str = "") -> str | None:
+    """One call to the keyring library, each failure a line of its own."""
+    try:
+        import keyring
+        import keyring.errors
+    except ImportError:
+        raise MfaEnvError(
+            "keys = \"keyring\" needs the keyring library: pip install 'mfaenv[keyring]' (or "
+            "pipx inject mfaenv keyring)"
+        ) from None
+    try:
+        if action == "get":
+            value = keyring.get_password(KEYRING_SERVICE, profile)
+            return value if isinstance(value, str) else None
+        if action == "set":
+            keyring.set_password(KEYRING_SERVICE, profile, text)
+        else:
+            keyring.delete_password(KEYRING_SERVICE, profile)
+        return None
+    except keyring.errors.NoKeyringError:
+        raise MfaEnvError(
+            "no OS keystore is available to the keyring library (Secret Service, macOS "
+            "Keychain, ...); start one, or keep the keys in pass:ENTRY"
+        ) from None
+    except keyring.errors.KeyringLocked:
+        raise MfaEnvError("the keyring is locked; unlock it and try again") from None
+    except keyring.errors.KeyringError as err:
+        raise MfaEnvError(f"the keyring refused ({type(err).__name__}): {err}") from None
 
 
 def parse_entry(text: str, entry: str) -> Credentials:
@@ -163,10 +223,13 @@ def import_keys(profile: str, store: KeyStore, environ: Mapping[str, str]) -> No
         raise MfaEnvError(f"[{profile}] in {path} holds no complete access key")
     if values.get("aws_session_token") or values.get("aws_security_token"):
         raise MfaEnvError(f"[{profile}] in {path} holds session credentials, not a long-lived key")
+    where = f"pass:{store.entry}" if store.kind == "pass" else f"the keyring ({store.entry})"
     if store.exists():
         raise MfaEnvError(
             f"pass already has an entry {store.entry!r}; choose another, or remove it first "
             f"(pass rm {store.entry})"
+            if store.kind == "pass"
+            else f"the keyring already holds keys for {store.entry!r}; remove them first"
         )
     credentials = Credentials(key, secret)
     config_file = Path(config_path())
@@ -175,9 +238,10 @@ def import_keys(profile: str, store: KeyStore, environ: Mapping[str, str]) -> No
     store.write(credentials)
     try:
         if store.read() != credentials:
-            raise MfaEnvError(f"pass entry {store.entry!r} read back differs from what was written")
+            raise MfaEnvError(f"{where} read back differs from what was written")
         Gateway(profile, explicit=True, environ=environ).caller_identity(credentials)
-        set_profile_values(profile, {"keys": str(store)})
+        setting = "keyring" if store == KeyStore("keyring", profile) else str(store)
+        set_profile_values(profile, {"keys": setting})
         aws_config = awsfiles.config_path()
         section = profile if profile == "default" else f"profile {profile}"
         config_text = ""
@@ -205,8 +269,8 @@ def import_keys(profile: str, store: KeyStore, environ: Mapping[str, str]) -> No
             step()
         raise
     warn(
-        f"moved the keys of profile {profile!r} ({key}) into pass:{store.entry} and removed "
-        f'[{profile}] from {path}; the mfaenv config now says keys = "pass:{store.entry}"'
+        f"moved the keys of profile {profile!r} ({key}) into {where} and removed "
+        f'[{profile}] from {path}; the mfaenv config now says keys = "{setting}"'
     )
 
 

@@ -211,7 +211,8 @@ class Login:
         gateway = self.gateway()
         if not gateway.explicit and self.environ.get("AWS_ACCESS_KEY_ID"):
             return None
-        return self.config().profile(gateway.profile).keys
+        keys = self.config().profile(gateway.profile).keys
+        return keys.for_profile(gateway.profile) if keys is not None else None
 
     def role(self) -> RoleSpec | None:
         """The role to assume: --role, or the requested profile's role_arn."""

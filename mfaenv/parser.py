@@ -221,10 +221,10 @@ def build(width: int | None = None) -> _Parser:
     rotate = add("rotate-key", "replace your access key with a new one, safely")
     rotate.add_argument("--profile", help="profile with the key (default: AWS_PROFILE)")
 
-    keys = add("keys", "keep a profile's long-lived keys encrypted: keys import --store pass:E")
+    keys = add("keys", "keep a profile's long-lived keys encrypted: pass:ENTRY or keyring")
     keys.add_argument("action", choices=("import",), help="import: move them into the store")
     keys.add_argument("--profile", help="profile with the keys (default: AWS_PROFILE)")
-    keys.add_argument("--store", metavar="pass:ENTRY", required=True, help="where to keep them")
+    keys.add_argument("--store", metavar="STORE", required=True, help="pass:ENTRY or keyring")
 
     unsave = add("unsave", "remove a session saved with --save-as from the credentials file")
     unsave.add_argument("name", metavar="NAME", help="the profile the session was saved as")

@@ -33,7 +33,7 @@ def rotate_key(request: Request, environ: Mapping[str, str], clock: Clock = SYST
     aws = login.use_key_profile(profile, request.explicit_profile)
     key = login.key()
     old, origin = key.credentials, key.origin
-    store = KeyStore.parse(origin) if origin.startswith("pass:") else None
+    store = KeyStore.parse(origin) if origin.startswith(("pass:", "keyring:")) else None
     if origin not in (ENVIRONMENT, SHARED_CREDENTIALS, CONFIG) and store is None:
         raise MfaEnvError(
             f"the key of profile {profile!r} comes from a credential_process; rotate it where "
