@@ -59,7 +59,7 @@ def name_of_file(raw: str) -> str | None:
             else:
                 out += raw[i].encode()
                 i += 1
-        decoded = out.decode()
+        decoded = out.decode("utf-8", "surrogateescape")
     except (ValueError, UnicodeDecodeError):
         return None
     return decoded if decoded and file_name(decoded) == raw else None

@@ -285,3 +285,10 @@ def test_a_session_made_from_another_long_lived_key_is_not_followed(
     run = mfaenv("sh-follow", "--shell", "bash", marker, generation(mine))
     assert "export AWS_ACCESS_KEY_ID='ASIATHEIRS'\n" in run.stdout
     assert run.stderr.startswith("mfaenv: this shell now holds the newer MFA session of profile")
+
+
+@pytest.mark.parametrize("name", ["dev", "dev+arn:aws:iam::1:role/Admin", "café", "a\udcffb"])
+def test_a_marker_names_its_cache_name_back(name: str, home: Home) -> None:
+    cache = Cache(home.cache / "mfaenv")
+    assert cache.marker_name(cache.marker_path(name)) == name
+    assert cache.marker_name(str(home.root / "elsewhere" / "dev.gen")) is None
