@@ -273,11 +273,13 @@ class Login:
             check(name)
         return unique
 
-    def write_saved(self, session: Session, names: list[str]) -> None:
+    def write_saved(
+        self, session: Session, names: list[str], cache_name: str | None = None
+    ) -> None:
         from mfaenv.saveas import save
 
         for name in names:
-            path = save(session, name, self.cache.root, self.request.cache_name)
+            path = save(session, name, self.cache.root, cache_name or self.request.cache_name)
             warn(f"saved the session as profile {name!r} in {path}")
 
     def lasting_session(self) -> Session:
@@ -589,7 +591,9 @@ class Login:
 
         mfa, reason = self.reuse(source_request) if source_request.code is None else (None, None)
         if mfa is None:
+            saved = self.saved_names(source_request)  # the source's own, refreshed too
             mfa = self.mfa_session(source_request, source, reason)
+            self.write_saved(mfa, saved, source_request.cache_name)
         spec = replace(role, session_name=session_name(role, mfa.arn))
         credentials, expires, assumed = gateway.assume_role(mfa.credentials, spec, duration)
         refuse_expired(expires, self.clock.now(), gateway.server_time)

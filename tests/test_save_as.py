@@ -11,7 +11,16 @@ from pathlib import Path
 import boto3
 import pytest
 from conftest import SECRET, Home, Mfa, need, refused, write_config
-from fakeaws import SERIAL, SESSION_KEY, SESSION_TOKEN, FakeAws, identity_reply, session_token_reply
+from fakeaws import (
+    ROLE_KEY,
+    SERIAL,
+    SESSION_KEY,
+    SESSION_TOKEN,
+    FakeAws,
+    assume_role_reply,
+    identity_reply,
+    session_token_reply,
+)
 
 # The user's own file: comments, odd spacing, a long-lived key, no newline games.
 ORIGINAL = (
@@ -183,3 +192,24 @@ def test_save_as_in_a_real_shell_then_a_new_shell_reuses_and_saves_on_request(
     assert again[1].status == 0, again.stderr
     assert [r.action for r in fake.requests].count("GetSessionToken") == 1, "reused"
     assert section("legacy") in home.aws_credentials.read_text()
+
+
+def test_a_role_session_that_renews_the_mfa_session_rewrites_its_saved_profile_too(
+    mfaenv: Mfa, fake: FakeAws, home: Home
+) -> None:
+    """chain mode: `mfa --profile admin` makes a new MFA session of default on the way."""
+    fake.answers["AssumeRole"] = assume_role_reply()
+    with home.aws_config.open("a") as out:
+        out.write(
+            "[profile admin]\nrole_arn = arn:aws:iam::210987654321:role/Admin\n"
+            f"source_profile = default\nmfa_serial = {SERIAL}\n"
+        )
+    fake.answers["GetSessionToken"] = session_token_reply(seconds=200)  # ends soon
+    assert mfaenv.mfa("123456", "--serial", SERIAL, "--save-as", "legacy").status == 0
+    fake.answers["GetSessionToken"] = session_token_reply(key="ASIAFAKESECOND000002")
+    run = mfaenv.mfa("654321", "--profile", "admin")
+    assert run.status == 0, run.stderr
+    assert f"export AWS_ACCESS_KEY_ID='{ROLE_KEY}'" in run.stdout
+    text = home.aws_credentials.read_text()
+    assert section("legacy", "ASIAFAKESECOND000002") in text
+    assert text.startswith(ORIGINAL + "\n")
