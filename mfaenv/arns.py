@@ -43,14 +43,17 @@ def _iam_arn(value: str, kind: str) -> bool:
     )
 
 
-def check_serial(serial: str, where: str = "--serial") -> str:
-    """``serial`` if it is an MFA device ARN or a hardware token's serial number."""
+def is_serial(serial: str) -> bool:
+    """Whether ``serial`` is an MFA device ARN or a hardware token's serial number."""
     low, high = SERIAL_LENGTH
     if serial.startswith("arn:"):
-        good = len(serial) <= high and _iam_arn(serial, "mfa")
-    else:
-        good = low <= len(serial) <= high and set(serial) <= _WORD
-    if not good:
+        return len(serial) <= high and _iam_arn(serial, "mfa")
+    return low <= len(serial) <= high and set(serial) <= _WORD
+
+
+def check_serial(serial: str, where: str = "--serial") -> str:
+    """``serial`` if it is an MFA device ARN or a hardware token's serial number."""
+    if not is_serial(serial):
         raise MfaEnvError(
             f"{where} {shown(serial)} is not an MFA device: give its ARN, like "
             "arn:aws:iam::123456789012:mfa/NAME (or a hardware token's serial number)",

@@ -389,8 +389,10 @@ class Login:
 
             where = "--serial" if request.serial else "the MFA device (mfa_serial or serial)"
             return Device(check_serial(serial, where)), None
+        from mfaenv.arns import check_serial, is_serial
+
         cached = self.cache.serial_for(key_fingerprint)
-        if cached is not None:
+        if cached is not None and is_serial(cached.serial):  # else found again
             return Device(cached.serial, cached.arn), None
         credentials = self.key().credentials
         identity = gateway.caller_identity(credentials)
@@ -405,7 +407,7 @@ class Login:
                 f"{identity.arn} has {len(devices)} MFA devices ({', '.join(devices)}); choose "
                 "one with --serial ARN, mfa_serial in ~/.aws/config or serial in the mfaenv config"
             )
-        record = SerialRecord(devices[0], identity.arn)
+        record = SerialRecord(check_serial(devices[0], "the MFA device AWS listed"), identity.arn)
         return Device(record.serial, record.arn), record
 
     def fresh_code(self, device: Device, request: Request, source: Source | None) -> str:

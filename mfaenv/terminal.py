@@ -38,7 +38,9 @@ def ask_code(serial: str, what: str = "MFA code") -> str | None:
 
     if os.environ.get("MFAENV_NO_PROMPT") == "1":
         return None
-    line = talk_to_terminal(f"mfaenv: {what} for {serial}: ", answer=True)
+    from mfaenv.errors import printable
+
+    line = talk_to_terminal(f"mfaenv: {what} for {printable(serial)}: ", answer=True)
     if line is None:
         return None
     if not line:

@@ -948,3 +948,17 @@ def test_any_profile_name_is_refused_in_one_printable_line(name: str, mfaenv: Mf
     assert run.status in (1, 2) and run.stdout == ""
     assert run.stderr.startswith("mfaenv: ") and run.stderr.count("\n") == 1
     assert not [c for c in run.stderr[:-1] if ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0]
+
+
+def test_a_device_aws_lists_is_checked_like_one_given(
+    mfaenv: Mfa, fake_aws: FakeAws, home: Home
+) -> None:
+    fake_aws.answers["GetCallerIdentity"] = identity_reply()
+    fake_aws.answers["ListMFADevices"] = devices_reply("arn:aws:iam::111122223333:mfa/a b\u009b")
+    before = home.files()
+    run = mfaenv.mfa("123456")
+    assert (run.status, run.stdout) == (1, "")
+    assert run.stderr.startswith("mfaenv: the MFA device AWS listed 'arn:aws:iam::")
+    assert run.stderr.count("\n") == 1 and "\u009b" not in run.stderr
+    assert "GetSessionToken" not in fake_aws.actions()
+    assert home.files() == before
