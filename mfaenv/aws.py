@@ -485,8 +485,10 @@ class _PastDeadline(BaseException):
 def _deadline(seconds: float) -> Iterator[None]:
     """Interrupt the block after ``seconds`` with ``_PastDeadline``: a real-time timer
     (SIGALRM) in the main thread; the previous handler and timer are put back after."""
-    if threading.current_thread() is not threading.main_thread():
-        yield  # signals reach the main thread only; there the read timeouts still hold
+    if threading.current_thread() is not threading.main_thread() or not hasattr(
+        signal, "setitimer"
+    ):
+        yield  # signals reach the main thread only; elsewhere the read timeouts still hold
         return
 
     def expire(signum: int, frame: object) -> None:
