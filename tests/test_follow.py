@@ -292,3 +292,26 @@ def test_a_marker_names_its_cache_name_back(name: str, home: Home) -> None:
     cache = Cache(home.cache / "mfaenv")
     assert cache.marker_name(cache.marker_path(name)) == name
     assert cache.marker_name(str(home.root / "elsewhere" / "dev.gen")) is None
+
+
+def test_a_role_session_is_followed_only_by_shells_of_that_role(
+    mfaenv: Mfa, home: Home, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    role = "arn:aws:iam::210987654321:role/Admin"
+    cache = Cache(home.cache / "mfaenv")
+    held = Session("admin", Credentials("ASIAHELD", "s", "t"), int(time.time()) + 600, "arn:x",
+                   source="src", role_arn=role)  # fmt: skip
+    newer = held.replace(
+        credentials=Credentials("ASIANEWER", "s", "t"), expires=held.expires + 3600
+    )
+    cache.save_session(newer, "admin")
+    marker = cache.marker_path("admin")
+    monkeypatch.setenv("MFAENV_PROFILE", "admin")
+    monkeypatch.setenv("MFAENV_EXPIRES", str(held.expires))
+    for shell_role, followed in (("arn:aws:iam::210987654321:role/Viewer", False), (role, True)):
+        monkeypatch.setenv("MFAENV_ROLE_ARN", shell_role)
+        monkeypatch.setenv("__MFAENV_STASH", '{"session":{}}')
+        run = mfaenv("sh-follow", "--shell", "bash", marker, generation(held))
+        assert run.status == 0
+        assert ("export AWS_ACCESS_KEY_ID='ASIANEWER'\n" in run.stdout) is followed
+        assert (f"export MFAENV_ROLE_ARN='{role}'\n" in run.stdout) is followed
