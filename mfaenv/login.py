@@ -297,8 +297,7 @@ class Login:
         if cached is not None:
             self.reused = True
             return cached
-        role = self.role()
-        source = self.totp_source(role.source_profile if role else request.profile)
+        source = self.lasting_source(request)
         if source is None:
             from mfaenv.terminal import terminal_available
 
@@ -311,6 +310,20 @@ class Login:
                     return cached
                 raise MfaEnvError(self.ended(request) or reason or "no MFA session")
         return self.session()
+
+    def lasting_source(self, request: Request) -> Source | None:
+        """The TOTP source for ``request``. SDKs call credential_process on each request
+        once the end is near: for a cached MFA session (no role) the AWS files, and so
+        botocore, are not opened just to learn that there is no source."""
+        if request.role is None:
+            try:
+                cached = self.cache.load_session(request.cache_name)
+            except UntrustedFile:
+                cached = None
+            if cached is not None and cached.role_arn is None:
+                return self.totp_source(request.profile)
+        role = self.role()
+        return self.totp_source(role.source_profile if role else request.profile)
 
     def ended(self, request: Request) -> str | None:
         """What to say when the cached session has come to its end; None if there is none."""

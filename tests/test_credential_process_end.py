@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 from conftest import SECRET, FakeClock, Home, Mfa, refused, write_config
@@ -84,3 +86,20 @@ def test_a_session_shorter_than_thirty_minutes_is_warned_about(
     # Served from the cache afterwards: no warning each time.
     again = mfaenv("credential-process", "--profile", "default", "--duration", "20m")
     assert (again.status, again.stderr) == (0, "")
+
+
+def test_serving_the_last_minutes_does_not_load_the_aws_library(
+    home: Home, clock: FakeClock, fake_aws: FakeAws
+) -> None:
+    """SDKs call credential_process on every request near the end: keep that call light."""
+    _cache(home, clock, seconds_left=4 * 60)
+    probe = (
+        "import sys; from mfaenv.cli import main; "
+        "status = main(['credential-process', '--profile', 'default']); "
+        "sys.stderr.write(f'PROBE {status} {\"botocore\" in sys.modules}')"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=False, timeout=60
+    )
+    assert result.stderr.endswith("PROBE 0 False"), result.stderr
+    assert json.loads(result.stdout)["AccessKeyId"] == "ASIACACHED"
