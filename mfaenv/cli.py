@@ -46,7 +46,6 @@ PASSTHROUGH = (
 
 SESSION_OPTIONS = ("--profile", "--duration", "--serial", "--totp", "--role", "--save-as")
 CODE_ENV = "__MFAENV_CODE"  # the typed code, from the shell function, for one call
-CODE_ENV = "__MFAENV_CODE"  # the typed code, from the shell function, for one call
 
 
 class Args:

@@ -177,7 +177,6 @@ def on(args: Args, clock: Clock) -> int:
 def exec_(args: Args, clock: Clock) -> int:
     state = ShellState.from_process()
     state.stash_with(SESSION)
-    state.stash_with(SESSION)
     command = list(args.command)
     command = command[1:] if command[:1] == ["--"] else command
     if not command or not command[0]:
