@@ -340,7 +340,16 @@ def test_no_process_starts_on_a_tab(
     the shell opens the AWS files, and starts nothing, not even a subshell."""
     log = tmp_path / "strace"
     start, end = "/nonexistent/mfaenv-tabs-start", "/nonexistent/mfaenv-tabs-end"
-    strace = [need("strace"), "-f", "-qq", "-e", "trace=process,openat", "-o", str(log)]
+    strace = [
+        need("strace"),
+        "-f",
+        "--seccomp-bpf",
+        "-qq",
+        "-e",
+        "trace=process,openat",
+        "-o",
+        str(log),
+    ]
     if shell == "fish":
         # Not `mfa exec -- COMMAND`: that is fish's own completion of a command line, which
         # runs apropos for the descriptions of commands, as it does at the prompt.

@@ -221,8 +221,8 @@ def _processes(shell: str, setup: str, renders: int, env: dict[str, str], log: P
     script = init_command(shell) + "\n" + setup + "\n" + f"{call}\n" * renders
     flags = {"bash": ["--norc"], "zsh": ["-f"], "fish": ["--no-config"]}[shell]
     subprocess.run(
-        [strace, "-f", "-qq", "-e", "trace=execve,clone,clone3,fork,vfork", "-o", str(log),
-         need(shell), *flags, "-c", script],
+        [strace, "-f", "--seccomp-bpf", "-qq", "-e", "trace=execve,clone,clone3,fork,vfork",
+         "-o", str(log), need(shell), *flags, "-c", script],
         env=env, check=True, capture_output=True, timeout=120,
     )  # fmt: skip
     started = []

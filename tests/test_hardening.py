@@ -653,6 +653,7 @@ import sys, time
 from mfaenv.cache import Cache
 from mfaenv.session import Credentials, Session
 cache = Cache(sys.argv[1])
+print(flush=True)  # imported: the loop starts
 i = 0
 while True:
     i += 1
@@ -669,11 +670,16 @@ def test_sigkill_while_writing_never_leaves_a_damaged_session(tmp_path: Path) ->
     root = tmp_path / "cache"
     rng = random.Random(11)  # noqa: S311 - when to kill, not a secret
     for _ in range(25):
-        with subprocess.Popen([sys.executable, "-c", WRITER, str(root)]) as writer:
-            time.sleep(rng.uniform(0.2, 0.6))
+        with subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(root)], stdout=subprocess.PIPE
+        ) as writer:
+            assert writer.stdout is not None
+            writer.stdout.readline()
+            time.sleep(rng.uniform(0.0, 0.05))  # a write takes about a millisecond
             writer.send_signal(signal.SIGKILL)
         session = Cache(root).load_session("default")  # UntrustedFile if ever damaged
         assert session is None or session.credentials.access_key_id.startswith("ASIA")
+    assert list(root.rglob("*.tmp")), "no kill landed inside a write: the test proved nothing"
     later = FakeClock()
     later.time += 3600
     Cache(root, clock=later).check_writable()

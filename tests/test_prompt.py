@@ -92,6 +92,7 @@ def _processes_started(shell: str, renders: int, env: dict[str, str], tmp_path: 
         [
             strace,
             "-f",
+            "--seccomp-bpf",
             "-qq",
             "-e",
             "trace=execve,clone,clone3,fork,vfork",
