@@ -194,18 +194,14 @@ def exec_(args: Args, clock: Clock) -> int:
         raise MfaEnvError(f"cannot run {command[0]!r}: permission denied", 126) from None
 
 
-# SDKs refresh credentials 15 minutes before their end (10 at the latest): a session
-# shorter than this makes them call credential_process again before every request.
-SHORT_FOR_SDKS = 30 * 60
-
-
 def credential_process(args: Args, clock: Clock) -> int:
     from mfaenv import jsontext
-    from mfaenv.login import Login
+    from mfaenv.login import SHORT_FOR_SDKS, Login
 
     state = ShellState.from_process()
     request = build_request(args, state.without(SESSION))
     login = Login(request, state.without(SESSION), clock=clock)
+    login.serving_sdk = True
     session = login.lasting_session()
     if not login.reused and session.expires - clock.now() < SHORT_FOR_SDKS:
         warn(

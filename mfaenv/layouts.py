@@ -90,11 +90,26 @@ def stale_overrides(key_profile: str) -> list[str]:
     """Profiles whose ``credential_process`` asks mfaenv for ``key_profile``'s session but
     whose own section in the credentials file (a session some tool left there) comes
     first in every SDK and so silently overrides it."""
+    credentials = awsfiles.credentials_path()
+    credentials_text = _text(credentials)
+    if not credentials_text:
+        return []
+    found = []
+    for name in asking_profiles(key_profile):
+        own = awsfiles.section_values(credentials_text, name, credentials)
+        if own is not None and own.get("aws_access_key_id"):
+            found.append(name)
+    return found
+
+
+def asking_profiles(key_profile: str) -> list[str]:
+    """Profiles of the AWS config whose ``credential_process`` asks mfaenv
+    credential-process for ``key_profile``'s session."""
     import shlex
 
-    config, credentials = awsfiles.config_path(), awsfiles.credentials_path()
-    config_text, credentials_text = _text(config), _text(credentials)
-    if not config_text or not credentials_text:
+    config = awsfiles.config_path()
+    config_text = _text(config)
+    if not config_text:
         return []
     found = []
     for section, values in awsfiles.sections(config_text, config).items():
@@ -108,10 +123,7 @@ def stale_overrides(key_profile: str) -> list[str]:
             or (word == "--profile" and words[i + 1 : i + 2] == [key_profile])
             for i, word in enumerate(words)
         )
-        if not asks:
-            continue
-        own = awsfiles.section_values(credentials_text, name, credentials)
-        if own is not None and own.get("aws_access_key_id"):
+        if asks:
             found.append(name)
     return found
 

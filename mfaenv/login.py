@@ -32,6 +32,9 @@ CODE_MEMORY = 120
 # credential_process renews this long before the end when a TOTP source gives a code:
 # SDKs refresh 15 and then 10 minutes before expiry, and call again until they get later.
 RENEW_MARGIN = 15 * 60
+# SDKs refresh credentials 15 minutes before their end (10 at the latest): a session
+# shorter than this makes them call credential_process again before every request.
+SHORT_FOR_SDKS = 30 * 60
 USED = "that code was already used (each code works once; wait for the next one)"
 # How many time steps a TOTP source may keep giving a spent code before we give up.
 SOURCE_TRIES = 3
@@ -131,6 +134,7 @@ class Login:
         self.layout_serial: str | None = None  # the device an AWS-recipes layout names
         self.reused = False  # whether session() gave the cached session
         self.margin = REUSE_MARGIN  # a cached session this close to its end is not reused
+        self.serving_sdk = False  # credential-process: it warns about short sessions itself
 
     # --- what the steps share, opened when first needed ---------------------------------
 
@@ -519,6 +523,7 @@ class Login:
         aws_profile, region = self.exported_profile(gateway)
         config = self.config()
         configured = config.profile(request.profile).duration or config.duration
+        self.warn_short(request.profile, request.duration or configured)
 
         def call(device: Device, code: str) -> Session:
             duration, _ = session_length(
@@ -544,6 +549,22 @@ class Login:
 
         return self.spend_code(request, source, call)
 
+    def warn_short(self, profile: str, duration: int | None) -> None:
+        """Warn when a session too short for SDKs is asked for a profile some
+        ``credential_process`` gets from mfaenv: they would run it before every request."""
+        if self.serving_sdk or duration is None or duration >= SHORT_FOR_SDKS:
+            return
+        from mfaenv.layouts import asking_profiles
+        from mfaenv.timefmt import format_duration
+
+        users = asking_profiles(profile)
+        if users:
+            warn(
+                f"a session of {format_duration(duration)} is shorter than 30 minutes: SDKs "
+                f"using profile {users[0]!r} (credential_process) would run mfaenv before "
+                "every request; ask for at least 30m (--duration, duration in the config)"
+            )
+
     def role_session(self, role: RoleSpec, source: Source | None) -> Session:
         """A role session: straight from the long-lived key and a code ("direct"), or from
         the source profile's MFA session, with no code while that lasts ("chain")."""
@@ -563,6 +584,7 @@ class Login:
         )
         if note is not None:
             warn(note)
+        self.warn_short(request.profile, duration)
         kept = duration if request.duration is None else request.duration  # in the cache
         source_request = Request(
             profile=role.source_profile,

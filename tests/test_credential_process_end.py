@@ -88,6 +88,32 @@ def test_a_session_shorter_than_thirty_minutes_is_warned_about(
     assert (again.status, again.stderr) == (0, "")
 
 
+def test_a_short_duration_for_a_profile_used_by_credential_process_is_warned_about(
+    mfaenv: Mfa, fake_aws: FakeAws, home: Home
+) -> None:
+    fake_aws.answers["GetSessionToken"] = session_token_reply()
+    warning = (
+        "mfaenv: a session of 20m is shorter than 30 minutes: SDKs using profile 'dev' "
+        "(credential_process) would run mfaenv before every request; ask for at least 30m "
+        "(--duration, duration in the config)\n"
+    )
+    made = "mfaenv: MFA session for profile 'default', 20m left\n"
+    alone = mfaenv.mfa("123456", "--serial", SERIAL, "--duration", "20m")
+    assert (alone.status, alone.stderr) == (0, made), "no profile asks mfaenv for it"
+    with home.aws_config.open("a") as out:
+        out.write(
+            "\n[profile dev]\nregion = eu-west-1\n"
+            "credential_process = mfaenv credential-process --profile default\n"
+        )
+    asked = mfaenv.mfa("234567", "--serial", SERIAL, "--duration", "20m")
+    assert (asked.status, asked.stderr) == (0, warning + made)
+    write_config(home, '[profiles.default]\nduration = "20m"\n')
+    configured = mfaenv.mfa("345678", "--serial", SERIAL)
+    assert (configured.status, configured.stderr) == (0, warning + made)
+    enough = mfaenv.mfa("456789", "--serial", SERIAL, "--duration", "30m")
+    assert (enough.status, enough.stderr) == (0, made.replace("20m", "30m"))
+
+
 def test_serving_the_last_minutes_does_not_load_the_aws_library(
     home: Home, clock: FakeClock, fake_aws: FakeAws
 ) -> None:
