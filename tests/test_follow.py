@@ -101,6 +101,7 @@ def test_a_refresh_in_one_terminal_reaches_the_others_at_their_next_prompt(
     second = open_shell(shell, tmp_path, shells)
     other = open_shell(shell, tmp_path, shells)
     opted_out = open_shell(shell, tmp_path, shells)
+    exported = open_shell(shell, tmp_path, shells)
 
     first.run(f"mfa {code()} --duration 1h")
     old = first.key()
@@ -113,6 +114,9 @@ def test_a_refresh_in_one_terminal_reaches_the_others_at_their_next_prompt(
     assert "left" in said, said
     opted_out.run("MFAENV_FOLLOW=0" if shell != "fish" else "set -g MFAENV_FOLLOW 0")
     assert opted_out.key() == old
+    exported.run("mfa")
+    exported.run("export MFAENV_FOLLOW=0" if shell != "fish" else "set -gx MFAENV_FOLLOW 0")
+    assert exported.key() == old
 
     refreshed = first.run(f"mfa {code()} --duration 2h")
     new = first.key()
@@ -123,6 +127,8 @@ def test_a_refresh_in_one_terminal_reaches_the_others_at_their_next_prompt(
     assert second.key() == new
     assert other.key() == other_key, "another profile's shell is untouched"
     assert opted_out.key() == old, "MFAENV_FOLLOW=0 keeps this shell's session"
+    exported.run("")
+    assert exported.key() == old, "so does an exported MFAENV_FOLLOW=0"
 
     # The stash is intact: mfa off restores the state before the first mfa (no key).
     second.run("mfa off")
