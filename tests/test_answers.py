@@ -369,6 +369,16 @@ def test_a_reused_session_says_it_was_reused(mfaenv: Mfa, sts: FakeAws) -> None:
     assert reused.stderr.count("\n") == 1
 
 
+def test_the_same_code_typed_again_says_the_session_it_made_was_reused(
+    mfaenv: Mfa, sts: FakeAws
+) -> None:
+    assert mfaenv.mfa("123456").status == 0
+    again = mfaenv.mfa("123456")
+    assert again.status == 0
+    assert again.stderr.startswith("mfaenv: reused the cached MFA session for profile 'default', ")
+    assert sts.actions().count("GetSessionToken") == 1, "no second call to AWS"
+
+
 def test_off_says_in_one_line_what_it_restored_and_unset(
     sts: FakeAws, home: Home, tmp_path: Path
 ) -> None:
