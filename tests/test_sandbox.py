@@ -164,6 +164,24 @@ def test_a_terminal_whose_sandbox_was_stopped_elsewhere_says_so_and_gets_back(
     assert sandbox_home.files() == before
 
 
+def test_status_of_a_session_whose_sandbox_was_stopped_elsewhere_says_it_cannot_be_used(
+    shell: str, sandbox_home: Home, tmp_path: Path
+) -> None:
+    t = transcript(
+        shell,
+        ["mfa sandbox start", "mfa 123456", elsewhere(shell, "mfa sandbox stop"), "mfa status"],
+        tmp_path,
+        user_env(),
+    )
+    assert [s.status for s in t.steps] == [0, 0, 0, 0, 1], t.stderr
+    assert t.stderr.splitlines()[-1] == (
+        "mfaenv: this session cannot be used: the sandbox this shell used has been stopped "
+        "(in another terminal?); `mfa sandbox stop` puts this shell back, `mfa sandbox start` "
+        "starts a new one"
+    )
+    assert t[4].env == t[2].env, "status changes nothing"
+
+
 def test_start_in_a_terminal_whose_sandbox_stopped_starts_a_new_one(
     shell: str, sandbox_home: Home, tmp_path: Path
 ) -> None:
