@@ -477,3 +477,13 @@ def test_the_wheel_is_told_to_install_the_man_page() -> None:
         'build_data["shared_data"][str(page)] = "share/man/man1/mfaenv.1"'
         in (ROOT / "hatch_build.py").read_text()
     )
+
+
+def test_the_readme_opens_the_man_page_where_an_older_pipx_leaves_it() -> None:
+    """pipx before 1.5 links no man page: the README's `man -l` line names where pipx
+    keeps mfaenv's environment and, in it, the page's path in the wheel."""
+    readme = (ROOT / "README.md").read_text()
+    line = 'man -l "$(pipx environment --value PIPX_LOCAL_VENVS)/mfaenv/share/man/man1/mfaenv.1"'
+    assert f"\n{line}\n" in readme
+    installed = re.search(r'"(share/man/man1/mfaenv\.1)"', (ROOT / "hatch_build.py").read_text())
+    assert installed and line.endswith(f'/mfaenv/{installed.group(1)}"')
