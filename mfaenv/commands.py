@@ -322,6 +322,13 @@ def status(args: Args, clock: Clock) -> int:
             ("expires", f"{when} UTC ({shown}{'' if shown == 'expired' else ' left'})"),
         ]
         print("\n".join(f"{name:<8} {printable(value)}" for name, value in rows))
+    if environ.get("MFAENV_SANDBOX"):
+        from mfaenv.sandbox import gone
+
+        problem = gone(environ)
+        if problem is not None:  # a session of a server that is gone is worth nothing
+            warn(f"this session cannot be used: {problem}")
+            return 1
     return 0 if left > 0 else 1
 
 

@@ -502,6 +502,7 @@ class Login:
                     return cached
             shared = self.shared_session(request, device, key_fingerprint)
             if shared is not None:
+                self.reused = request.cache_name == self.request.cache_name
                 return shared
             code = self.fresh_code(device, request, source)
             session = call(device, code).replace(source=key_fingerprint)

@@ -369,6 +369,16 @@ def test_a_reused_session_says_it_was_reused(mfaenv: Mfa, sts: FakeAws) -> None:
     assert reused.stderr.count("\n") == 1
 
 
+def test_the_same_code_typed_again_says_the_session_it_made_was_reused(
+    mfaenv: Mfa, sts: FakeAws
+) -> None:
+    assert mfaenv.mfa("123456").status == 0
+    again = mfaenv.mfa("123456")
+    assert again.status == 0
+    assert again.stderr.startswith("mfaenv: reused the cached MFA session for profile 'default', ")
+    assert sts.actions().count("GetSessionToken") == 1, "no second call to AWS"
+
+
 def test_off_says_in_one_line_what_it_restored_and_unset(
     sts: FakeAws, home: Home, tmp_path: Path
 ) -> None:
@@ -467,3 +477,13 @@ def test_the_wheel_is_told_to_install_the_man_page() -> None:
         'build_data["shared_data"][str(page)] = "share/man/man1/mfaenv.1"'
         in (ROOT / "hatch_build.py").read_text()
     )
+
+
+def test_the_readme_opens_the_man_page_where_an_older_pipx_leaves_it() -> None:
+    """pipx before 1.5 links no man page: the README's `man -l` line names where pipx
+    keeps mfaenv's environment and, in it, the page's path in the wheel."""
+    readme = (ROOT / "README.md").read_text()
+    line = 'man -l "$(pipx environment --value PIPX_LOCAL_VENVS)/mfaenv/share/man/man1/mfaenv.1"'
+    assert f"\n{line}\n" in readme
+    installed = re.search(r'"(share/man/man1/mfaenv\.1)"', (ROOT / "hatch_build.py").read_text())
+    assert installed and line.endswith(f'/mfaenv/{installed.group(1)}"')

@@ -20,6 +20,7 @@ from terminal import Terminal
 
 from mfaenv import sandbox
 from mfaenv.env import ShellState
+from mfaenv.manpage import render
 from mfaenv.shells import get_shell
 
 DEMO_ARN = "arn:aws:iam::123456789012:user/eng/demo/demo"
@@ -162,6 +163,24 @@ def test_a_terminal_whose_sandbox_was_stopped_elsewhere_says_so_and_gets_back(
     ) in lines
     assert t[4].env == t.before
     assert sandbox_home.files() == before
+
+
+def test_status_of_a_session_whose_sandbox_was_stopped_elsewhere_says_it_cannot_be_used(
+    shell: str, sandbox_home: Home, tmp_path: Path
+) -> None:
+    t = transcript(
+        shell,
+        ["mfa sandbox start", "mfa 123456", elsewhere(shell, "mfa sandbox stop"), "mfa status"],
+        tmp_path,
+        user_env(),
+    )
+    assert [s.status for s in t.steps] == [0, 0, 0, 0, 1], t.stderr
+    assert t.stderr.splitlines()[-1] == (
+        "mfaenv: this session cannot be used: the sandbox this shell used has been stopped "
+        "(in another terminal?); `mfa sandbox stop` puts this shell back, `mfa sandbox start` "
+        "starts a new one"
+    )
+    assert t[4].env == t[2].env, "status changes nothing"
 
 
 def test_start_in_a_terminal_whose_sandbox_stopped_starts_a_new_one(
@@ -314,6 +333,9 @@ def try_checkout(tmp_path: Path) -> Path:
     script.chmod(0o755)
     digest = hashlib.sha256((checkout / "pyproject.toml").read_bytes()).hexdigest()
     (checkout / ".venv" / ".mfaenv-sandbox").write_text(digest + "\n")
+    man1 = checkout / ".venv" / "share" / "man" / "man1"
+    man1.mkdir(parents=True)
+    (man1 / "mfaenv.1").write_text(render())  # as the install puts it there
     return checkout
 
 
@@ -333,10 +355,11 @@ def test_try_opens_the_users_shell_with_mfa_and_the_sandbox_and_leaves_nothing_b
         terminal.send("echo rc-$TRIED_RC; mfa 123456\r")
         terminal.read_until(r"rc-loaded")
         terminal.read_until(r"MFA session for profile 'mfaenv-sandbox'")
-        terminal.send("mfa status; exit\r")
+        terminal.send("man -w mfaenv; mfa status; exit\r")
         screen = terminal.read_until(r"mfaenv: sandbox stopped")
     finally:
         terminal.close()
+    assert str(try_checkout / ".venv/share/man/man1/mfaenv.1") in screen, "man mfaenv finds it"
     assert f"user     {DEMO_ARN}" in screen
     assert rc.read_bytes() == before, "the rc file is as it was"
     assert not (sandbox_home.cache / "mfaenv").exists(), "no sandbox state left"
