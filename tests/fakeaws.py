@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 import threading
 from collections.abc import Callable
@@ -223,7 +224,9 @@ def virtual_device_reply(secret: str, serial: str = SERIAL) -> Callable[[Request
     )
 
 
-SIGNIN_TOKEN = "FAKE-SIGNIN-TOKEN_0123456789-abcdefXYZ"
+# One per test process: tests running in parallel (pytest-xdist) must not see each
+# other's fake browsers as processes that got the token.
+SIGNIN_TOKEN = f"FAKE-SIGNIN-TOKEN_{os.getpid()}-abcdefXYZ"
 
 
 def signin_token_reply(token: str = SIGNIN_TOKEN) -> Callable[[Request], Reply]:
