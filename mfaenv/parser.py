@@ -341,9 +341,21 @@ def _refuse_early(argv: Sequence[str]) -> None:
     first = argv[0]
     asks_help = "-h" in argv or "--help" in argv
     code = not first.startswith("-") and any(char.isdigit() for char in first)
-    shell_verb = first in EVAL_VERBS or first.partition("=")[0] in SESSION_OPTIONS
-    if code or (shell_verb and not asks_help):
+    session = code or first.partition("=")[0] in SESSION_OPTIONS
+    if session and asks_help:
+        # `mfaenv 123456 --help`, `mfaenv --profile dev --help`: help changes no shell.
+        build().verbs["sh-on"].print_help(sys.stdout)
+        raise SystemExit(0)
+    if session or (first in EVAL_VERBS and not asks_help):
         raise needs_the_function(argv, os.environ)
+    if first.startswith("--"):
+        # `mfaenv --profle dev`: the option, not the word after it, is the mistake.
+        option = first.partition("=")[0]
+        match = did_you_mean(option, (*SESSION_OPTIONS, "--help", "--version"))
+        if match is not None and option != match:
+            raise MfaEnvError(
+                f"unrecognized arguments: {first}; did you mean {match}?", exit_code=2
+            )
     if first == "sh-on" and not asks_help:
         # `mfa login 123456` as `mfa login`: the first word the user typed, after the
         # --shell the function puts first, is neither a code nor an option.

@@ -168,6 +168,23 @@ def test_a_typo_gets_did_you_mean(mfaenv: Mfa, words: list[str], message: str) -
 
 def test_a_typo_given_to_mfaenv_itself_gets_did_you_mean(mfaenv: Mfa) -> None:
     refused(mfaenv("stauts"), "unknown command 'stauts'; did you mean `mfa status`?", status=2)
+    option = "unrecognized arguments: --profle; did you mean --profile?"
+    refused(mfaenv("--profle", "dev"), option, status=2)  # not "unknown command 'dev'"
+    refused(
+        mfaenv("--duraton=1h"),
+        "unrecognized arguments: --duraton=1h; did you mean --duration?",
+        status=2,
+    )
+
+
+@pytest.mark.parametrize("words", [["123456", "--help"], ["--profile", "dev", "--help"]])
+def test_session_help_asked_of_mfaenv_itself_is_shown_without_the_shell_function(
+    mfaenv: Mfa, words: list[str]
+) -> None:
+    run = mfaenv(*words)
+    assert (run.status, run.stderr) == (0, "")
+    assert run.stdout.startswith("usage: mfa [-h] [--profile PROFILE]")
+    assert "--shell" not in run.stdout and "sh-" not in run.stdout
 
 
 def test_mfa_login_with_or_without_a_code_gets_the_same_answer(mfaenv: Mfa) -> None:
