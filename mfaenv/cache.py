@@ -155,9 +155,11 @@ class Cache:
         """One refresh at a time across processes (``with cache.lock(): ...``)."""
         return RefreshLock(self.root, timeout, self.clock)
 
-    def check_writable(self) -> None:
-        """Fail now, before a code is spent, if a new session could not be kept."""
-        from mfaenv.files import remove_stale_temps
+    def check_writable(self, *names: str) -> None:
+        """Fail now, before a code is spent, if a new session could not be kept: the
+        directories must be writable, and each of ``names`` short enough for a file
+        name there (with room for the temporary name it is written under)."""
+        from mfaenv.files import TEMP_NAME_EXTRA, remove_stale_temps
 
         sessions = os.path.join(self.root, "sessions")
         for directory in (self.root, sessions):
@@ -165,6 +167,20 @@ class Cache:
             remove_stale_temps(directory, self.clock.now())
             if not os.access(directory, os.W_OK):
                 raise MfaEnvError(f"cannot write to {directory}; a new session could not be kept")
+        try:
+            name_max = os.pathconf(sessions, "PC_NAME_MAX")
+        except (OSError, ValueError):
+            name_max = 255
+        room = name_max - TEMP_NAME_EXTRA - len(".json")
+        for name in names:
+            size = len(file_name(name))
+            if size > room:
+                shown = name if len(name) <= 40 else name[:40] + "..."
+                raise MfaEnvError(
+                    f"the name {shown!r} is too long to keep its session in the "
+                    f"cache ({size} characters as a file name, at most {room}); "
+                    "use a shorter profile name"
+                )
 
     # --- sessions ------------------------------------------------------------
 

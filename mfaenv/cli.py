@@ -145,9 +145,11 @@ def main(argv: Sequence[str] | None = None, clock: Clock = SYSTEM) -> int:
 
             args = parse(words)
         if code and args.verb == "sh-on":
-            if args.code is not None:
+            if args.code is None:
+                args.code = code
+            elif any(char.isdigit() for char in args.code):
                 raise MfaEnvError("one code at a time: mfa CODE [OPTIONS]", exit_code=2)
-            args.code = code
+            # else a word that is no code (`mfa login 123456`): named as an unknown command
         from mfaenv.commands import run_command
 
         return run_command(args, clock)

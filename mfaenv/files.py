@@ -109,6 +109,11 @@ def private_dir(path: StrPath) -> str:
     return path
 
 
+# What _temp_name adds to a file name, at most: ".", ".PID" (Linux: up to 4194304),
+# "-" and 8 hex digits, ".tmp".
+TEMP_NAME_EXTRA = len("..4194304-01234567.tmp")
+
+
 def _temp_name(path: str) -> str:
     head, name = os.path.split(path)
     return os.path.join(head, f".{name}.{os.getpid()}-{os.urandom(4).hex()}.tmp")

@@ -492,7 +492,9 @@ class Login:
         with it. Files are written only after AWS has accepted the code."""
         key_fingerprint = fingerprint(self.key().credentials.access_key_id)
         device, discovered = self.device(request, key_fingerprint)
-        self.cache.check_writable()  # before a code is spent, not after
+        # Before a code is spent, not after: the session of the profile asked for, and
+        # the MFA session it is made from, must be able to be kept.
+        self.cache.check_writable(request.cache_name, self.request.cache_name)
         with self.cache.lock():
             if request.code is None:
                 # Another process may have refreshed while we waited: do not spend a code.

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from abc import ABC, abstractmethod
 
-from mfaenv.errors import MfaEnvError
+from mfaenv.errors import INVISIBLE, MfaEnvError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -50,6 +50,21 @@ class Shell(ABC):
     def alternatives(self, words: Sequence[str]) -> str:
         """The words as the verb list of the integration's dispatch."""
 
+    @abstractmethod
+    def character(self, char: str) -> str:
+        """One non-ASCII character as a word of this shell's code, whatever the locale."""
+
+    def invisible_table(self) -> str:
+        """``INVISIBLE`` as words ``CHAR=ESCAPE``, for the prompt code to show names as
+        ``mfaenv.errors.printable`` does."""
+        return " ".join(
+            self.character(char) + self.quote("=" + shown) for char, shown in INVISIBLE.items()
+        )
+
+    def invisible_class(self) -> str:
+        """``INVISIBLE`` as one quoted PCRE character class (for fish's ``string match -r``)."""
+        return self.quote("[" + "".join(f"\\x{{{ord(char):x}}}" for char in INVISIBLE) + "]")
+
     def render(self, change: Change) -> str:
         lines: list[str] = []
         for name, value in change.env.items():
@@ -85,6 +100,8 @@ class Shell(ABC):
             template.replace("@MFAENV@", self.words(command))
             .replace("@PASSTHROUGH@", self.alternatives(passthrough))
             .replace("@EVAL_VERBS@", self.alternatives(eval_verbs))
+            .replace("@INVISIBLE_CLASS@", self.invisible_class())
+            .replace("@INVISIBLE@", self.invisible_table())
         )
         check = self.stale_check(stamp) if stamp is not None else ""
         return f"{integration}\n{completions}{check}"
@@ -106,6 +123,10 @@ class _Posix(Shell):
 
     def alternatives(self, words: Sequence[str]) -> str:
         return "|".join(self.quote(word) for word in words)
+
+    def character(self, char: str) -> str:
+        # Its UTF-8 bytes: the same character in a UTF-8 locale, the same bytes in C.
+        return "$'" + "".join(f"\\x{byte:02x}" for byte in char.encode()) + "'"
 
 
 _STALE = (
@@ -185,6 +206,14 @@ class Fish(Shell):
 
     def alternatives(self, words: Sequence[str]) -> str:
         return " ".join(self.quote(word) for word in words)
+
+    def character(self, char: str) -> str:
+        return f"\\u{ord(char):04x}"  # fish holds text as characters in any locale
+
+    def invisible_table(self) -> str:
+        # Only the characters: fish escapes them as printable does, one by one, and only
+        # those a name has (a pair split per character costs a substitution each).
+        return " ".join(self.character(char) for char in INVISIBLE)
 
 
 SHELLS: dict[str, Shell] = {shell.name: shell for shell in (Bash(), Zsh(), Fish())}

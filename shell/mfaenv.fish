@@ -14,17 +14,40 @@ function __mfaenv_eval
     return 0
 end
 
+# `mfa [OPTIONS] CODE [OPTIONS]`: the code reaches mfaenv in the environment of this one
+# call, not in its arguments, which every user may read (/proc/PID/cmdline), wherever it
+# is among them. It is the first word with a digit that is neither an option nor the value
+# of one (every option of a session but -h/--help takes a value); after --, every word is
+# no option.
+function __mfaenv_on
+    set -l code
+    set -l words
+    set -l after
+    for word in $argv
+        if test "$after" = value
+            set after
+        else if test "$after" = end; or not string match -q -- '-*' $word
+            if test -z "$code"; and string match -qr -- '[0-9]' $word
+                set code $word
+                continue
+            end
+        else if test "$word" = --
+            set after end
+        else if not string match -qr -- '^(-h|--help|-.*=.*|-)$' $word
+            set after value
+        end
+        set -a words $word
+    end
+    __MFAENV_CODE="$code" __mfaenv_eval sh-on --shell fish $words
+end
+
 function mfa --description 'MFA session for AWS keys: mfa CODE, mfa off, mfa status'
     if contains -- "$argv[1]" @PASSTHROUGH@
         __mfaenv_run $argv
     else if contains -- "$argv[1]" @EVAL_VERBS@
         __mfaenv_eval sh-$argv[1] --shell fish $argv[2..-1]
-    else if string match -qr -- '^[^-].*[0-9]|^[0-9]' "$argv[1]"
-        # A code reaches mfaenv in the environment of this one call, not in its
-        # arguments, which every user may read (/proc/PID/cmdline).
-        __MFAENV_CODE=$argv[1] __mfaenv_eval sh-on --shell fish $argv[2..-1]
     else
-        __mfaenv_eval sh-on --shell fish $argv
+        __mfaenv_on $argv
     end
 end
 
@@ -51,16 +74,29 @@ function __mfaenv_now
     end
 end
 
-# A name's control characters as \xNN, as `mfa status` shows them: a profile named
-# (printf '\e]0;x\a') must not retitle the terminal at every prompt. No process; the
-# replacements run only for a name that has such a character, the newline first, so
-# that no later command substitution splits the text.
+# A name's control and invisible characters as \xNN or \uNNNN, as `mfa status` shows
+# them: a profile named (printf '\e]0;x\a') must not retitle the terminal at every prompt,
+# nor one with U+202E read backwards. No process; the replacements run only for a name that
+# is not plain printable ASCII: control characters first, the newline before them, so that
+# no later command substitution splits the text; then the characters of
+# mfaenv.errors.INVISIBLE that the name has (list and class filled in by mfaenv init).
 function __mfaenv_visible
     set -l text $argv[1]
-    if string match -qr '[\x01-\x1f\x7f]' -- $text
-        set text (string replace -a -- \n '\x0a' $text)
-        for char in \x01 \x02 \x03 \x04 \x05 \x06 \x07 \x08 \x09 \x0b \x0c \x0d \x0e \x0f \x10 \x11 \x12 \x13 \x14 \x15 \x16 \x17 \x18 \x19 \x1a \x1b \x1c \x1d \x1e \x1f \x7f
-            set text (string replace -a -- $char '\x'(printf '%02x' "'$char") $text)
+    if string match -qr '[^\x20-\x7e]' -- $text
+        if string match -qr '[\x01-\x1f\x7f]' -- $text
+            set text (string replace -a -- \n '\x0a' $text)
+            for char in \x01 \x02 \x03 \x04 \x05 \x06 \x07 \x08 \x09 \x0b \x0c \x0d \x0e \x0f \x10 \x11 \x12 \x13 \x14 \x15 \x16 \x17 \x18 \x19 \x1a \x1b \x1c \x1d \x1e \x1f \x7f
+                set text (string replace -a -- $char '\x'(printf '%02x' "'$char") $text)
+            end
+        end
+        if string match -qr -- @INVISIBLE_CLASS@ $text
+            for char in @INVISIBLE@
+                string match -q -- "*$char*" $text; or continue
+                set -l point (printf '%d' "'$char")
+                set -l shown '\u'(printf '%04x' $point)
+                test $point -lt 256; and set shown '\x'(printf '%02x' $point)
+                set text (string replace -a -- $char $shown $text)
+            end
         end
     end
     printf '%s' $text

@@ -16,6 +16,33 @@ __mfaenv_eval() {
     \builtin eval "$__mfaenv_code"
 }
 
+# `mfa [OPTIONS] CODE [OPTIONS]`: the code reaches mfaenv in the environment of this one
+# call, not in its arguments, which every user may read (/proc/PID/cmdline), wherever it
+# is among them. It is the first word with a digit that is neither an option nor the value
+# of one (every option of a session but -h/--help takes a value); after --, every word is
+# no option. A local, so that it is gone afterwards even in POSIX mode.
+__mfaenv_on() {
+    local -x __MFAENV_CODE=
+    local -a __mfaenv_words=()
+    local __mfaenv_word __mfaenv_after=
+    for __mfaenv_word in "$@"; do
+        case $__mfaenv_after/$__mfaenv_word in
+            value/*) __mfaenv_after= ;;
+            /--) __mfaenv_after=end ;;
+            /-h | /--help | /-*=* | /-) ;;
+            /-*) __mfaenv_after=value ;;
+            */*[0-9]*)
+                if [ -z "$__MFAENV_CODE" ]; then
+                    __MFAENV_CODE=$__mfaenv_word
+                    continue
+                fi ;;
+        esac
+        __mfaenv_words+=("$__mfaenv_word")
+    done
+    \builtin unset __mfaenv_word  # set -a would pass it on, and it may be the code
+    __mfaenv_eval sh-on --shell zsh "${__mfaenv_words[@]}"
+}
+
 function mfa {
     case "${1-}" in
         @PASSTHROUGH@)
@@ -24,15 +51,8 @@ function mfa {
             local __mfaenv_verb="$1"
             shift
             __mfaenv_eval "sh-$__mfaenv_verb" --shell zsh "$@" ;;
-        [0-9]* | [!-]*[0-9]*)
-            # A code reaches mfaenv in the environment of this one call, not in its
-            # arguments, which every user may read (/proc/PID/cmdline). A local, so that
-            # it is gone afterwards even in POSIX mode.
-            local -x __MFAENV_CODE="$1"
-            shift
-            __mfaenv_eval sh-on --shell zsh "$@" ;;
         *)
-            __mfaenv_eval sh-on --shell zsh "$@" ;;
+            __mfaenv_on "$@" ;;
     esac
 }
 
@@ -47,12 +67,18 @@ function mfa {
 # NO_COLOR turns styles off.
 zmodload -F zsh/datetime p:EPOCHSECONDS 2>/dev/null
 
-# A name's control characters as \\xNN, as `mfa status` shows them: a profile named
-# $'\\e]0;x\\a' must not retitle the terminal at every prompt. Into __mfaenv_visible_text;
-# no process, and the loop runs only for a name that has such a character.
+# A name's control and invisible characters as \\xNN or \\uNNNN, as `mfa status` shows
+# them: a profile named $'\\e]0;x\\a' must not retitle the terminal at every prompt, nor
+# one with U+202E read backwards. Into __mfaenv_visible_text; no process, and it runs only
+# for a name that is not plain printable ASCII.
 __mfaenv_visible() {
-    local __mfaenv_rest=$1 __mfaenv_head __mfaenv_hex
+    local __mfaenv_rest=$1 __mfaenv_head __mfaenv_hex __mfaenv_pair
     __mfaenv_visible_text=
+    # First the characters of mfaenv.errors.INVISIBLE, as CHAR=ESCAPE (from mfaenv init).
+    for __mfaenv_pair in @INVISIBLE@; do
+        [[ $__mfaenv_rest == *"${__mfaenv_pair%%=*}"* ]] || continue
+        __mfaenv_rest=${__mfaenv_rest//"${__mfaenv_pair%%=*}"/"${__mfaenv_pair#*=}"}
+    done
     while [[ $__mfaenv_rest == *[[:cntrl:]]* ]]; do
         __mfaenv_head=${__mfaenv_rest%%[[:cntrl:]]*}
         __mfaenv_rest=${__mfaenv_rest:${#__mfaenv_head}}
@@ -79,7 +105,8 @@ __mfaenv_segment() {
     fi
     __mfaenv_format=${MFAENV_PROMPT_FORMAT-aws:%p%r %t}
     local __mfaenv_profile=${MFAENV_PROFILE-} __mfaenv_role=${MFAENV_ROLE-} __mfaenv_visible_text
-    if [[ $__mfaenv_profile$__mfaenv_role == *[[:cntrl:]]* ]]; then
+    if [[ $__mfaenv_profile$__mfaenv_role == *[^[:ascii:]]* ||
+        $__mfaenv_profile$__mfaenv_role == *[[:cntrl:]]* ]]; then
         __mfaenv_visible "$__mfaenv_profile"
         __mfaenv_profile=$__mfaenv_visible_text
         __mfaenv_visible "$__mfaenv_role"
