@@ -100,9 +100,10 @@ class Shell(ABC):
             template.replace("@MFAENV@", self.words(command))
             .replace("@PASSTHROUGH@", self.alternatives(passthrough))
             .replace("@EVAL_VERBS@", self.alternatives(eval_verbs))
-            .replace("@INVISIBLE_CLASS@", self.invisible_class())
-            .replace("@INVISIBLE@", self.invisible_table())
         )
+        if "@INVISIBLE_CLASS@" in integration:  # only what this shell's file asks for
+            integration = integration.replace("@INVISIBLE_CLASS@", self.invisible_class())
+        integration = integration.replace("@INVISIBLE@", self.invisible_table())
         check = self.stale_check(stamp) if stamp is not None else ""
         return f"{integration}\n{completions}{check}"
 
