@@ -145,11 +145,7 @@ def main(argv: Sequence[str] | None = None, clock: Clock = SYSTEM) -> int:
 
             args = parse(words)
         if code and args.verb == "sh-on":
-            if args.code is None:
-                args.code = code
-            elif any(char.isdigit() for char in args.code):
-                raise MfaEnvError("one code at a time: mfa CODE [OPTIONS]", exit_code=2)
-            # else a word that is no code (`mfa login 123456`): named as an unknown command
+            args.code = _one_code([*code.split("\n"), *([args.code] if args.code else [])])
         from mfaenv.commands import run_command
 
         return run_command(args, clock)
@@ -166,6 +162,17 @@ def main(argv: Sequence[str] | None = None, clock: Clock = SYSTEM) -> int:
         _debug_traceback()
         warn(f"internal error ({type(err).__name__}); run with MFAENV_DEBUG=1 for details")
         return 70
+
+
+def _one_code(words: list[str]) -> str:
+    """The code among the words the shell function took out of argv (one per line): the
+    only one, or the first, which is refused as it is (`mfa login 123456`: an unknown
+    command; `mfa dev1 123456`: no code) unless it is a code, when the others are."""
+    from mfaenv.totp import is_code
+
+    if len(words) > 1 and is_code(words[0]):
+        raise MfaEnvError("one code at a time: mfa CODE [OPTIONS]", exit_code=2)
+    return words[0]
 
 
 def _debug_traceback() -> None:

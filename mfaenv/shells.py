@@ -61,9 +61,10 @@ class Shell(ABC):
             self.character(char) + self.quote("=" + shown) for char, shown in INVISIBLE.items()
         )
 
+    @abstractmethod
     def invisible_class(self) -> str:
-        """``INVISIBLE`` as one quoted PCRE character class (for fish's ``string match -r``)."""
-        return self.quote("[" + "".join(f"\\x{{{ord(char):x}}}" for char in INVISIBLE) + "]")
+        """``INVISIBLE`` as what goes between the brackets of this shell's pattern
+        ``[...]``: a quick test of whether a name has any of them."""
 
     def render(self, change: Change) -> str:
         lines: list[str] = []
@@ -101,9 +102,9 @@ class Shell(ABC):
             .replace("@PASSTHROUGH@", self.alternatives(passthrough))
             .replace("@EVAL_VERBS@", self.alternatives(eval_verbs))
         )
-        if "@INVISIBLE_CLASS@" in integration:  # only what this shell's file asks for
-            integration = integration.replace("@INVISIBLE_CLASS@", self.invisible_class())
-        integration = integration.replace("@INVISIBLE@", self.invisible_table())
+        integration = integration.replace("@INVISIBLE_CLASS@", self.invisible_class()).replace(
+            "@INVISIBLE@", self.invisible_table()
+        )
         check = self.stale_check(stamp) if stamp is not None else ""
         return f"{integration}\n{completions}{check}"
 
@@ -128,6 +129,10 @@ class _Posix(Shell):
     def character(self, char: str) -> str:
         # Its UTF-8 bytes: the same character in a UTF-8 locale, the same bytes in C.
         return "$'" + "".join(f"\\x{byte:02x}" for byte in char.encode()) + "'"
+
+    def invisible_class(self) -> str:
+        # In the C locale any of their bytes matches: then the table runs, to no effect.
+        return self.character("".join(INVISIBLE))
 
 
 _STALE = (
@@ -210,6 +215,10 @@ class Fish(Shell):
 
     def character(self, char: str) -> str:
         return f"\\u{ord(char):04x}"  # fish holds text as characters in any locale
+
+    def invisible_class(self) -> str:
+        # A PCRE class, for `string match -r`.
+        return self.quote("[" + "".join(f"\\x{{{ord(char):x}}}" for char in INVISIBLE) + "]")
 
     def invisible_table(self) -> str:
         # Only the characters: fish escapes them as printable does, one by one, and only

@@ -16,9 +16,10 @@ end
 
 # `mfa [OPTIONS] CODE [OPTIONS]`: the code reaches mfaenv in the environment of this one
 # call, not in its arguments, which every user may read (/proc/PID/cmdline), wherever it
-# is among them. It is the first word with a digit that is neither an option nor the value
-# of one (every option of a session but -h/--help takes a value); after --, every word is
-# no option.
+# is among them. So does every other word that is neither an option nor the value of one
+# (every option of a session but -h/--help takes a value; after --, no word is an option),
+# one per line: a second code, or a word typed before the code, is refused by mfaenv
+# without either being in argv.
 function __mfaenv_on
     set -l code
     set -l words
@@ -26,11 +27,10 @@ function __mfaenv_on
     for word in $argv
         if test "$after" = value
             set after
+        else if test -z "$word"
         else if test "$after" = end; or not string match -q -- '-*' $word
-            if test -z "$code"; and string match -qr -- '[0-9]' $word
-                set code $word
-                continue
-            end
+            set -a code $word
+            continue
         else if test "$word" = --
             set after end
         else if not string match -qr -- '^(-h|--help|-.*=.*|-)$' $word
@@ -38,7 +38,7 @@ function __mfaenv_on
         end
         set -a words $word
     end
-    __MFAENV_CODE="$code" __mfaenv_eval sh-on --shell fish $words
+    __MFAENV_CODE=(string join \n -- $code | string collect) __mfaenv_eval sh-on --shell fish $words
 end
 
 function mfa --description 'MFA session for AWS keys: mfa CODE, mfa off, mfa status'

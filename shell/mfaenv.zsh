@@ -18,9 +18,11 @@ __mfaenv_eval() {
 
 # `mfa [OPTIONS] CODE [OPTIONS]`: the code reaches mfaenv in the environment of this one
 # call, not in its arguments, which every user may read (/proc/PID/cmdline), wherever it
-# is among them. It is the first word with a digit that is neither an option nor the value
-# of one (every option of a session but -h/--help takes a value); after --, every word is
-# no option. A local, so that it is gone afterwards even in POSIX mode.
+# is among them. So does every other word that is neither an option nor the value of one
+# (every option of a session but -h/--help takes a value; after --, no word is an option),
+# one per line: a second code, or a word typed before the code, is refused by mfaenv
+# without either being in argv. Locals, so that they are gone afterwards even in POSIX
+# mode; the ones set -a would export are unset before mfaenv runs.
 __mfaenv_on() {
     local -x __MFAENV_CODE=
     local -a __mfaenv_words=()
@@ -29,17 +31,15 @@ __mfaenv_on() {
         case $__mfaenv_after/$__mfaenv_word in
             value/*) __mfaenv_after= ;;
             /--) __mfaenv_after=end ;;
-            /-h | /--help | /-*=* | /-) ;;
+            /-h | /--help | /-*=* | /- | */) ;;
             /-*) __mfaenv_after=value ;;
-            */*[0-9]*)
-                if [ -z "$__MFAENV_CODE" ]; then
-                    __MFAENV_CODE=$__mfaenv_word
-                    continue
-                fi ;;
+            *)
+                __MFAENV_CODE+=${__MFAENV_CODE:+$'\n'}$__mfaenv_word
+                \builtin continue ;;
         esac
         __mfaenv_words+=("$__mfaenv_word")
     done
-    \builtin unset __mfaenv_word  # set -a would pass it on, and it may be the code
+    \builtin unset __mfaenv_word __mfaenv_after
     __mfaenv_eval sh-on --shell zsh "${__mfaenv_words[@]}"
 }
 
@@ -74,11 +74,14 @@ zmodload -F zsh/datetime p:EPOCHSECONDS 2>/dev/null
 __mfaenv_visible() {
     local __mfaenv_rest=$1 __mfaenv_head __mfaenv_hex __mfaenv_pair
     __mfaenv_visible_text=
-    # First the characters of mfaenv.errors.INVISIBLE, as CHAR=ESCAPE (from mfaenv init).
-    for __mfaenv_pair in @INVISIBLE@; do
-        [[ $__mfaenv_rest == *"${__mfaenv_pair%%=*}"* ]] || continue
-        __mfaenv_rest=${__mfaenv_rest//"${__mfaenv_pair%%=*}"/"${__mfaenv_pair#*=}"}
-    done
+    # First the characters of mfaenv.errors.INVISIBLE (their class and CHAR=ESCAPE pairs
+    # are filled in by mfaenv init), where the name has any.
+    if [[ $__mfaenv_rest == *[@INVISIBLE_CLASS@]* ]]; then
+        for __mfaenv_pair in @INVISIBLE@; do
+            [[ $__mfaenv_rest == *"${__mfaenv_pair%%=*}"* ]] || \builtin continue
+            __mfaenv_rest=${__mfaenv_rest//"${__mfaenv_pair%%=*}"/"${__mfaenv_pair#*=}"}
+        done
+    fi
     while [[ $__mfaenv_rest == *[[:cntrl:]]* ]]; do
         __mfaenv_head=${__mfaenv_rest%%[[:cntrl:]]*}
         __mfaenv_rest=${__mfaenv_rest:${#__mfaenv_head}}

@@ -41,6 +41,7 @@ from mfaenv.errors import INVISIBLE, MfaEnvError, one_line
 from mfaenv.files import UntrustedFile
 from mfaenv.prompt import segment
 from mfaenv.session import Credentials, Session
+from mfaenv.shells import get_shell
 
 ROLE = "arn:aws:iam::111122223333:role/Admin"
 LONG_SECRET = "long/lived+secret"
@@ -389,28 +390,61 @@ def test_a_typed_code_is_in_no_process_arguments(
     assert [pid for pid, words in arguments.items() if code in words] == []
 
 
+def _logging_mfaenv(tmp_path: Path) -> tuple[Path, Path]:
+    """An mfaenv that writes the argv of each of its runs to a log, one JSON list a line;
+    ``mfaenv init`` run through it puts its own path in the shell function."""
+    log = tmp_path / "argv.log"
+    program = tmp_path / "bin" / "mfaenv"
+    program.parent.mkdir()
+    program.write_text(
+        f"#!{sys.executable}\n"
+        "import json, sys\n"
+        f"with open({str(log)!r}, 'a') as log:\n"
+        "    log.write(json.dumps(sys.argv[1:]) + '\\n')\n"
+        "from mfaenv.cli import run\n"
+        "run()\n"
+    )
+    program.chmod(0o755)
+    return program, log
+
+
 def test_codes_among_options_are_told_from_the_values_of_options(
     shell: str, fake_aws: FakeAws, home: Home, tmp_path: Path
 ) -> None:
     """A word with digits after an option is its value (a profile named dev2, a duration),
-    not a code; a second code is refused before AWS is asked, and the shell is unchanged."""
+    not a code. A second code, or a word typed before the code, is refused before AWS is
+    asked, the shell unchanged; no code is in the arguments of any mfaenv run."""
     fake_aws.answers["GetSessionToken"] = session_token_reply()
     with home.aws_credentials.open("a") as out:
         out.write("[dev2]\naws_access_key_id = AKIADEV2\naws_secret_access_key = s\n")
+    program, log = _logging_mfaenv(tmp_path)
+    setup = get_shell(shell).words([str(program), "init", shell])
     t = transcript(
         shell,
         [
+            f"{setup} | source" if shell == "fish" else f'eval "$({setup})"',
             f"mfa --serial {SERIAL} 123456 654321",
+            "mfa dev1 234567",
+            "mfa login 345678 --profile dev2",
             f"mfa --profile dev2 --duration 2h --serial {SERIAL} 246810",
         ],
         tmp_path,
     )
-    assert [step.status for step in t.steps[1:]] == [2, 0]
-    assert t.steps[1].env == t.before and not t.steps[1].stash
-    assert t.stderr.splitlines()[0] == "mfaenv: one code at a time: mfa CODE [OPTIONS]"
+    assert [step.status for step in t.steps[1:]] == [0, 2, 2, 2, 0]
+    assert all(step.env == t.before and not step.stash for step in t.steps[:5])
+    assert t.stderr.splitlines()[:3] == [
+        "mfaenv: one code at a time: mfa CODE [OPTIONS]",
+        "mfaenv: an MFA code is exactly 6 digits",
+        "mfaenv: unknown command 'login' (`mfa CODE` starts a session; `mfa help` lists the "
+        "commands)",
+    ]
     assert [r.params["TokenCode"] for r in fake_aws.requests] == ["246810"]
     assert fake_aws.requests[0].params["DurationSeconds"] == "7200"
-    assert t.steps[2].env["AWS_PROFILE"] == "dev2"
+    assert t.steps[5].env["AWS_PROFILE"] == "dev2"
+    runs = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [run[:1] for run in runs] == [["init"], ["sh-on"], ["sh-on"], ["sh-on"], ["sh-on"]]
+    typed = {"123456", "654321", "234567", "345678", "246810"}
+    assert [run for run in runs if typed & set(run)] == []
 
 
 def _cmdline(proc: Path) -> str:
@@ -710,6 +744,7 @@ WRITER = """
 import sys, time
 from mfaenv.cache import Cache
 from mfaenv.session import Credentials, Session
+from mfaenv.shells import get_shell
 cache = Cache(sys.argv[1])
 print(flush=True)  # imported: the loop starts
 i = 0
