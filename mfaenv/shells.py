@@ -51,20 +51,18 @@ class Shell(ABC):
         """The words as the verb list of the integration's dispatch."""
 
     @abstractmethod
-    def character(self, char: str) -> str:
-        """One non-ASCII character as a word of this shell's code, whatever the locale."""
-
     def invisible_table(self) -> str:
-        """``INVISIBLE`` as words ``CHAR=ESCAPE``, for the prompt code to show names as
+        """``INVISIBLE`` as the words the prompt code loops over to show names as
         ``mfaenv.errors.printable`` does."""
-        return " ".join(
-            self.character(char) + self.quote("=" + shown) for char, shown in INVISIBLE.items()
-        )
 
     @abstractmethod
     def invisible_class(self) -> str:
         """``INVISIBLE`` as what goes between the brackets of this shell's pattern
         ``[...]``: a quick test of whether a name has any of them."""
+
+    def template(self) -> str:
+        """This shell's file of ``shell/``, before anything is filled in."""
+        return _read(os.path.join(shell_dir(), f"mfaenv.{self.name}"))
 
     def render(self, change: Change) -> str:
         lines: list[str] = []
@@ -95,7 +93,7 @@ class Shell(ABC):
     ) -> str:
         """The integration file for this shell, with mfaenv's own command filled in,
         followed by its completions, and the check of ``stale_check`` when ``stamp``."""
-        template = _read(os.path.join(shell_dir(), f"mfaenv.{self.name}"))
+        template = self.template()
         completions = _read(os.path.join(completions_dir(), self.completion_file))
         integration = (
             template.replace("@MFAENV@", self.words(command))
@@ -126,13 +124,25 @@ class _Posix(Shell):
     def alternatives(self, words: Sequence[str]) -> str:
         return "|".join(self.quote(word) for word in words)
 
-    def character(self, char: str) -> str:
-        # Its UTF-8 bytes: the same character in a UTF-8 locale, the same bytes in C.
-        return "$'" + "".join(f"\\x{byte:02x}" for byte in char.encode()) + "'"
+    def template(self) -> str:
+        # bash and zsh share the function mfa and more word for word: shell/mfaenv.sh.
+        shared = _read(os.path.join(shell_dir(), "mfaenv.sh")).replace("@SHELL@", self.name)
+        return super().template().replace("@POSIX@", shared)
+
+    @staticmethod
+    def _utf8(text: str) -> str:
+        # Its UTF-8 bytes: the same characters in a UTF-8 locale, the same bytes in C.
+        return "$'" + "".join(f"\\x{byte:02x}" for byte in text.encode()) + "'"
+
+    def invisible_table(self) -> str:
+        # CHAR=ESCAPE words.
+        return " ".join(
+            self._utf8(char) + self.quote("=" + shown) for char, shown in INVISIBLE.items()
+        )
 
     def invisible_class(self) -> str:
         # In the C locale any of their bytes matches: then the table runs, to no effect.
-        return self.character("".join(INVISIBLE))
+        return self._utf8("".join(INVISIBLE))
 
 
 _STALE = (
@@ -213,17 +223,15 @@ class Fish(Shell):
     def alternatives(self, words: Sequence[str]) -> str:
         return " ".join(self.quote(word) for word in words)
 
-    def character(self, char: str) -> str:
-        return f"\\u{ord(char):04x}"  # fish holds text as characters in any locale
-
     def invisible_class(self) -> str:
         # A PCRE class, for `string match -r`.
         return self.quote("[" + "".join(f"\\x{{{ord(char):x}}}" for char in INVISIBLE) + "]")
 
     def invisible_table(self) -> str:
-        # Only the characters: fish escapes them as printable does, one by one, and only
-        # those a name has (a pair split per character costs a substitution each).
-        return " ".join(self.character(char) for char in INVISIBLE)
+        # Only the characters (fish holds text as characters in any locale): fish escapes
+        # them as printable does, one by one, and only those a name has (a pair split per
+        # character costs a substitution each).
+        return " ".join(f"\\u{ord(char):04x}" for char in INVISIBLE)
 
 
 SHELLS: dict[str, Shell] = {shell.name: shell for shell in (Bash(), Zsh(), Fish())}

@@ -1,60 +1,9 @@
 # mfaenv shell integration for zsh. Load it with:  eval "$(mfaenv init zsh)"
 # `mfa` runs mfaenv; it evals only what the sh-* commands print, and only when they succeed.
 
-# An alias of the same name (aws-mfa and awsume users often have one) would break the
-# definition below: the function takes its place.
-\builtin unalias mfa 2>/dev/null
-
-# The stash of replaced keys stays a shell variable; mfaenv sees it for one call at a time.
-__mfaenv_run() {
-    __MFAENV_STASH="${__mfaenv_stash-}" @MFAENV@ "$@"
-}
-
-__mfaenv_eval() {
-    local __mfaenv_code
-    __mfaenv_code="$(__MFAENV_STASH="${__mfaenv_stash-}" @MFAENV@ "$@")" || return
-    \builtin eval "$__mfaenv_code"
-}
-
-# `mfa [OPTIONS] CODE [OPTIONS]`: the code reaches mfaenv in the environment of this one
-# call, not in its arguments, which every user may read (/proc/PID/cmdline), wherever it
-# is among them. So does every other word that is neither an option nor the value of one
-# (every option of a session but -h/--help takes a value; after --, no word is an option),
-# one per line: a second code, or a word typed before the code, is refused by mfaenv
-# without either being in argv. Locals, so that they are gone afterwards even in POSIX
-# mode; the ones set -a would export are unset before mfaenv runs.
-__mfaenv_on() {
-    local -x __MFAENV_CODE=
-    local -a __mfaenv_words=()
-    local __mfaenv_word __mfaenv_after=
-    for __mfaenv_word in "$@"; do
-        case $__mfaenv_after/$__mfaenv_word in
-            value/*) __mfaenv_after= ;;
-            /--) __mfaenv_after=end ;;
-            /-h | /--help | /-*=* | /- | */) ;;
-            /-*) __mfaenv_after=value ;;
-            *)
-                __MFAENV_CODE+=${__MFAENV_CODE:+$'\n'}$__mfaenv_word
-                \builtin continue ;;
-        esac
-        __mfaenv_words+=("$__mfaenv_word")
-    done
-    \builtin unset __mfaenv_word __mfaenv_after
-    __mfaenv_eval sh-on --shell zsh "${__mfaenv_words[@]}"
-}
-
-function mfa {
-    case "${1-}" in
-        @PASSTHROUGH@)
-            __mfaenv_run "$@" ;;
-        @EVAL_VERBS@)
-            local __mfaenv_verb="$1"
-            shift
-            __mfaenv_eval "sh-$__mfaenv_verb" --shell zsh "$@" ;;
-        *)
-            __mfaenv_on "$@" ;;
-    esac
-}
+# Here mfaenv init puts shell/mfaenv.sh, shared with bash: the function mfa, what it calls,
+# and __mfaenv_visible for the prompt segment.
+@POSIX@
 
 # Prompt segment. Before each prompt, MFAENV_SEGMENT becomes "aws:PROFILE 11h42m" while
 # this shell holds an MFA session, and empty otherwise; show it in your prompt, e.g.
@@ -66,31 +15,6 @@ function mfa {
 # MFAENV_PROMPT_WARN (seconds left below which the warning style applies; default 900).
 # NO_COLOR turns styles off.
 zmodload -F zsh/datetime p:EPOCHSECONDS 2>/dev/null
-
-# A name's control and invisible characters as \\xNN or \\uNNNN, as `mfa status` shows
-# them: a profile named $'\\e]0;x\\a' must not retitle the terminal at every prompt, nor
-# one with U+202E read backwards. Into __mfaenv_visible_text; no process, and it runs only
-# for a name that is not plain printable ASCII.
-__mfaenv_visible() {
-    local __mfaenv_rest=$1 __mfaenv_head __mfaenv_hex __mfaenv_pair
-    __mfaenv_visible_text=
-    # First the characters of mfaenv.errors.INVISIBLE (their class and CHAR=ESCAPE pairs
-    # are filled in by mfaenv init), where the name has any.
-    if [[ $__mfaenv_rest == *[@INVISIBLE_CLASS@]* ]]; then
-        for __mfaenv_pair in @INVISIBLE@; do
-            [[ $__mfaenv_rest == *"${__mfaenv_pair%%=*}"* ]] || \builtin continue
-            __mfaenv_rest=${__mfaenv_rest//"${__mfaenv_pair%%=*}"/"${__mfaenv_pair#*=}"}
-        done
-    fi
-    while [[ $__mfaenv_rest == *[[:cntrl:]]* ]]; do
-        __mfaenv_head=${__mfaenv_rest%%[[:cntrl:]]*}
-        __mfaenv_rest=${__mfaenv_rest:${#__mfaenv_head}}
-        printf -v __mfaenv_hex '\\x%02x' "'${__mfaenv_rest:0:1}"
-        __mfaenv_visible_text+=$__mfaenv_head$__mfaenv_hex
-        __mfaenv_rest=${__mfaenv_rest:1}
-    done
-    __mfaenv_visible_text+=$__mfaenv_rest
-}
 
 __mfaenv_segment() {
     MFAENV_SEGMENT=
