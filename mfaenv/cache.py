@@ -175,9 +175,10 @@ class Cache:
         for name in names:
             size = len(file_name(name))
             if size > room:
-                shown = name if len(name) <= 40 else name[:40] + "..."
+                from mfaenv.arns import shown  # a value cut short for a message
+
                 raise MfaEnvError(
-                    f"the name {shown!r} is too long to keep its session in the "
+                    f"the name {shown(name)} is too long to keep its session in the "
                     f"cache ({size} characters as a file name, at most {room}); "
                     "use a shorter profile name"
                 )
