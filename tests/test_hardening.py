@@ -419,30 +419,42 @@ def test_codes_among_options_are_told_from_the_values_of_options(
         out.write("[dev2]\naws_access_key_id = AKIADEV2\naws_secret_access_key = s\n")
     program, log = _logging_mfaenv(tmp_path)
     setup = get_shell(shell).words([str(program), "init", shell])
-    t = transcript(
+    load = f"{setup} | source" if shell == "fish" else f'eval "$({setup})"'
+    before = home.files()
+    refused = transcript(
         shell,
         [
-            f"{setup} | source" if shell == "fish" else f'eval "$({setup})"',
+            load,
             f"mfa --serial {SERIAL} 123456 654321",
             "mfa dev1 234567",
             "mfa login 345678 --profile dev2",
-            f"mfa --profile dev2 --duration 2h --serial {SERIAL} 246810",
         ],
         tmp_path,
     )
-    assert [step.status for step in t.steps[1:]] == [0, 2, 2, 2, 0]
-    assert all(step.env == t.before and not step.stash for step in t.steps[:5])
-    assert t.stderr.splitlines()[:3] == [
+    assert [step.status for step in refused.steps[1:]] == [0, 2, 2, 2]
+    assert all(step.env == refused.before and not step.stash for step in refused.steps)
+    assert refused.stdout == ""
+    assert refused.stderr.splitlines() == [
         "mfaenv: one code at a time: mfa CODE [OPTIONS]",
         "mfaenv: an MFA code is exactly 6 digits",
         "mfaenv: unknown command 'login' (`mfa CODE` starts a session; `mfa help` lists the "
         "commands)",
     ]
+    assert home.files() == before
+    assert fake_aws.requests == []
+    (tmp_path / "taken").mkdir()
+    taken = transcript(
+        shell,
+        [load, f"mfa --profile dev2 --duration 2h --serial {SERIAL} 246810"],
+        tmp_path / "taken",
+    )
+    assert [step.status for step in taken.steps[1:]] == [0, 0]
     assert [r.params["TokenCode"] for r in fake_aws.requests] == ["246810"]
     assert fake_aws.requests[0].params["DurationSeconds"] == "7200"
-    assert t.steps[5].env["AWS_PROFILE"] == "dev2"
+    assert taken.steps[2].env["AWS_PROFILE"] == "dev2"
     runs = [json.loads(line) for line in log.read_text().splitlines()]
-    assert [run[:1] for run in runs] == [["init"], ["sh-on"], ["sh-on"], ["sh-on"], ["sh-on"]]
+    verbs = [run[0] for run in runs]
+    assert verbs == ["init", "sh-on", "sh-on", "sh-on", "init", "sh-on"]
     typed = {"123456", "654321", "234567", "345678", "246810"}
     assert [run for run in runs if typed & set(run)] == []
 
