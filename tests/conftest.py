@@ -82,7 +82,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mfaenv_bin: Path) -> H
         aws_credentials=root / ".aws" / "credentials",
     )
     # This mfaenv, then the test environment's own commands (aws, moto_server), then PATH.
-    tools = os.path.dirname(sys.executable)
+    tools = str(Path(sys.executable).parent)
     monkeypatch.setenv("PATH", os.pathsep.join([str(mfaenv_bin), tools, os.environ["PATH"]]))
     monkeypatch.setenv("HOME", str(root))
     monkeypatch.setenv("XDG_CACHE_HOME", str(made.cache))
