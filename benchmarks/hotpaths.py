@@ -801,9 +801,9 @@ def write_markdown(
 ) -> None:
     """The tables as Markdown, in the page's hotpaths block, with the machine and the date."""
     lines = [
-        mdpage.machine(),
-        f"`python benchmarks/hotpaths.py --rounds {rounds}`: medians of {rounds} interleaved "
-        "rounds after a warm-up; iqr = p75 - p25; ratio = ms / the row's base.",
+        f"Run on {mdpage.today()}, `python benchmarks/hotpaths.py --rounds {rounds}`: medians "
+        f"of {rounds} interleaved rounds after a warm-up; iqr = p75 - p25; ratio = ms / the "
+        "row's base.",
         "",
         "```",
         *header,

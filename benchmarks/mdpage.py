@@ -20,6 +20,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 
+def today() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
+
+
 def machine() -> str:
     """One line: the date, the system, the CPUs and the load, as the run saw them."""
     cpu = "unknown cpu"
@@ -29,9 +33,8 @@ def machine() -> str:
                 cpu = line.split(":", 1)[1].strip()
                 break
     nproc = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    today = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
     return (
-        f"Run on {today}: {platform.system()} {platform.release()} {platform.machine()}, "
+        f"Run on {today()}: {platform.system()} {platform.release()} {platform.machine()}, "
         f"{nproc} CPUs ({cpu}), load average {os.getloadavg()[0]:.2f}, "
         f"Python {platform.python_version()}."
     )
