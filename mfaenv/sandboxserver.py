@@ -28,9 +28,10 @@ def _answer(respond: Respond, status: str, kind: str, body: str) -> list[bytes]:
     return [data]
 
 
-def federation(environ: dict[str, Any], respond: Respond) -> Iterable[bytes]:
-    """What the AWS federation endpoint answers, as far as ``mfa console`` uses it."""
-    query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
+def federation(request: dict[str, Any], respond: Respond) -> Iterable[bytes]:
+    """What the AWS federation endpoint answers, as far as ``mfa console`` uses it
+    (``request`` is the WSGI request)."""
+    query = urllib.parse.parse_qs(request.get("QUERY_STRING", ""))
     action = query.get("Action", [""])[0]
     if action == "getSigninToken":
         try:
@@ -68,10 +69,10 @@ def main(argv: list[str]) -> None:
     port = int(argv[0])
     moto = DomainDispatcherApplication(create_backend_app)
 
-    def app(environ: dict[str, Any], respond: Respond) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == "/federation":
-            return federation(environ, respond)
-        answer: Iterable[bytes] = moto(environ, respond)
+    def app(request: dict[str, Any], respond: Respond) -> Iterable[bytes]:
+        if request.get("PATH_INFO") == "/federation":
+            return federation(request, respond)
+        answer: Iterable[bytes] = moto(request, respond)
         return answer
 
     run_simple("127.0.0.1", port, app, threaded=True, request_handler=MotoRequestHandler)
