@@ -21,7 +21,7 @@ from terminal import Terminal
 
 from mfaenv import sandbox
 from mfaenv.env import ShellState
-from mfaenv.manpage import render
+from mfaenv.manpage import render, render_config
 from mfaenv.shells import get_shell
 
 DEMO_ARN = "arn:aws:iam::123456789012:user/eng/demo/demo"
@@ -337,9 +337,11 @@ def try_checkout(tmp_path: Path) -> Path:
     script.chmod(0o755)
     digest = hashlib.sha256((checkout / "pyproject.toml").read_bytes()).hexdigest()
     (checkout / ".venv" / ".mfaenv-sandbox").write_text(digest + "\n")
-    man1 = checkout / ".venv" / "share" / "man" / "man1"
-    man1.mkdir(parents=True)
-    (man1 / "mfaenv.1").write_text(render())  # as the install puts it there
+    man = checkout / ".venv" / "share" / "man"
+    (man / "man1").mkdir(parents=True)
+    (man / "man5").mkdir()
+    (man / "man1" / "mfaenv.1").write_text(render())  # as the install puts them there
+    (man / "man5" / "mfaenv-config.5").write_text(render_config())
     return checkout
 
 
@@ -359,11 +361,12 @@ def test_try_opens_the_users_shell_with_mfa_and_the_sandbox_and_leaves_nothing_b
         terminal.send("echo rc-$TRIED_RC; mfa 123456\r")
         terminal.read_until(r"rc-loaded")
         terminal.read_until(r"MFA session for profile 'mfaenv-sandbox'")
-        terminal.send("man -w mfaenv; mfa status; exit\r")
+        terminal.send("man -w mfaenv; man -w 5 mfaenv-config; mfa status; exit\r")
         screen = terminal.read_until(r"mfaenv: sandbox stopped")
     finally:
         terminal.close()
     assert str(try_checkout / ".venv/share/man/man1/mfaenv.1") in screen, "man mfaenv finds it"
+    assert str(try_checkout / ".venv/share/man/man5/mfaenv-config.5") in screen, "and man 5"
     assert f"user     {DEMO_ARN}" in screen
     assert rc.read_bytes() == before, "the rc file is as it was"
     assert not (sandbox_home.cache / "mfaenv").exists(), "no sandbox state left"
