@@ -327,7 +327,7 @@ def try_checkout(tmp_path: Path) -> Path:
     (it runs this interpreter's mfaenv): the install itself is left to the README's check."""
     checkout = tmp_path / "checkout"
     (checkout / ".ci").mkdir(parents=True)
-    for name in ("try", ".ci/install", "pyproject.toml"):
+    for name in ("try", ".ci/install", "pyproject.toml", "hatch_build.py"):
         shutil.copy2(CHECKOUT / name, checkout / name)
     bin_dir = checkout / ".venv" / "bin"
     bin_dir.mkdir(parents=True)
@@ -335,7 +335,10 @@ def try_checkout(tmp_path: Path) -> Path:
     script = bin_dir / "mfaenv"
     script.write_text(f'#!/bin/sh\nexec {shlex.quote(sys.executable)} -m mfaenv "$@"\n')
     script.chmod(0o755)
-    digest = hashlib.sha256((checkout / "pyproject.toml").read_bytes()).hexdigest()
+    made_from = (checkout / "pyproject.toml").read_bytes() + (
+        checkout / "hatch_build.py"
+    ).read_bytes()
+    digest = hashlib.sha256(made_from).hexdigest()  # as .ci/install stamps an install
     (checkout / ".venv" / ".mfaenv-sandbox").write_text(digest + "\n")
     man = checkout / ".venv" / "share" / "man"
     (man / "man1").mkdir(parents=True)
