@@ -325,8 +325,9 @@ def test_a_rotation_that_fails_before_the_delete_leaves_the_old_key_and_the_file
     run = mfaenv("rotate-key")
     assert (run.status, run.stdout) == (1, "")
     assert run.stderr == (
-        "mfaenv: the new key did not start working; nothing changed: the old key "
-        f"AKIAFAKELONGLIVED001 still works and {home.aws_credentials} is as it was\n"
+        "mfaenv: the new key did not start working; the new key was deleted again; the old "
+        f"key AKIAFAKELONGLIVED001 still works, and {home.aws_credentials} holds it again "
+        "(only its two lines changed back)\n"
     )
     assert home.aws_credentials.read_bytes() == before
     deleted = [r.params["AccessKeyId"] for r in fake_aws.requests if r.action == "DeleteAccessKey"]
