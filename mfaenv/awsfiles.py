@@ -24,6 +24,7 @@ from __future__ import annotations
 import configparser
 import io
 import os
+import re
 import shlex
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -172,8 +173,8 @@ class AwsFile:
         section = self.section_of(profile)
         if section is None:
             raise MfaEnvError(f"{self.path} has no [{profile}] section")
-        lines = self.body.splitlines(keepends=True)
-        start, stop = _span(self._updater(), section, self.path)
+        lines = _lines(self.body)
+        start, _, stop, _ = self._layout()[section]
         if stop == len(lines) and start > 0 and not lines[start - 1].strip():
             start -= 1  # the blank line put() wrote before an appended section
         return self._checked("".join(lines[:start] + lines[stop:]), {section})
@@ -185,23 +186,56 @@ class AwsFile:
         return self._edit(section, {}, names)
 
     def _edit(self, section: str, values: Mapping[str, str], drop: tuple[str, ...]) -> str:
-        updater = self._updater()
-        block = updater[section]
+        """Set and drop options of ``section`` in place: an option's line keeps its name,
+        delimiter, spacing and line end, only its value is new; a new option goes right
+        after the section's last value, before any comment that follows it."""
+        lines = _lines(self.body)
+        _, header_end, options_end, options = self._layout()[section]
+        newline = _newline(self.body)
+        edits: list[tuple[int, int, list[str]]] = []
+        added: list[str] = []
         for name in drop:
-            if block.has_option(name):
-                del block[name]
+            if name.lower() in options:
+                edits.append((*options[name.lower()], []))
         for name, value in values.items():
-            if block.has_option(name):
-                block[name].value = value
+            if name.lower() not in options:
+                added.append(f"{name} = {value}{newline}")
                 continue
-            options = list(block.iter_options())
-            if options:  # right after the section's last value, before a trailing comment
-                options[-1].add_after.option(name, value)
-            else:
-                block[name] = value
-        crlf = _newline(self.body) == "\r\n" and "\n" not in self.body.replace("\r\n", "")
-        body = str(updater)
-        return self._checked(body.replace("\n", "\r\n") if crlf else body, {section})
+            first, last = options[name.lower()]
+            match = _VALUE.match(lines[first])
+            head, end = (match.group("head"), match.group("end")) if match else (f"{name} = ", "")
+            edits.append((first, last, [f"{head}{value}{end or newline}"]))
+        at = options_end if options else header_end
+        if added and at == len(lines) and lines and not lines[-1].endswith("\n"):
+            lines[-1] += newline  # the file's last line gets a line end, for the lines after it
+        edits.append((at, at, added))
+        for first, last, new in sorted(edits, key=lambda edit: (edit[0], edit[1]), reverse=True):
+            lines[first:last] = new
+        return self._checked("".join(lines), {section})
+
+    def _layout(self) -> dict[str, tuple[int, int, int, dict[str, tuple[int, int]]]]:
+        """Each section's lines, as ConfigUpdater parses the body: where its header starts
+        and ends, where its last value ends, and each option's lines (first, end)."""
+        from configupdater import Option, Section
+
+        layout: dict[str, tuple[int, int, int, dict[str, tuple[int, int]]]] = {}
+        line = 0
+        for block in self._updater().iter_blocks():
+            if not isinstance(block, Section):
+                line += len(block.lines)
+                continue
+            start = line
+            line += len(block.lines)
+            header_end = stop = line
+            options: dict[str, tuple[int, int]] = {}
+            for inner in block.iter_blocks():
+                first = line
+                line += len(inner.lines)
+                if isinstance(inner, Option):
+                    options[inner.key.lower()] = (first, line)
+                    stop = line
+            layout[block.name] = (start, header_end, stop, options)
+        return layout
 
     def _updater(self) -> Any:
         from configupdater import ConfigUpdater
@@ -210,11 +244,7 @@ class AwsFile:
         body = self.body
         if "\r" in body.replace("\r\n", ""):
             line = _line_of(body, body.replace("\r\n", "\n\n").index("\r"))
-            raise MfaEnvError(
-                f"cannot edit {self.path}: line {line} ends in a lone carriage return"
-            )
-        if _newline(body) == "\r\n" and "\n" not in body.replace("\r\n", ""):
-            body = body.replace("\r\n", "\n")
+            raise MfaEnvError(f"cannot edit {self.path}: line {line} ends in a lone CR")
         updater = ConfigUpdater(strict=False)
         try:
             updater.read_string(body, self.path)
@@ -234,33 +264,21 @@ class AwsFile:
         return body
 
 
+# An option's line: its name, delimiter and spaces; its value; its trailing spaces and end.
+_VALUE = re.compile(r"(?P<head>[^=:]*?[=:][ \t]*)(?P<value>.*?)(?P<end>[ \t]*\r?\n?)\Z", re.DOTALL)
+
+
+def _lines(body: str) -> list[str]:
+    """The lines as configparser and ConfigUpdater see them: ended by "\\n" only."""
+    return re.findall(r"[^\n]*\n|[^\n]+\Z", body)
+
+
 def _newline(body: str) -> str:
     return "\r\n" if "\r\n" in body else "\n"
 
 
 def _line_of(text: str, index: int) -> int:
     return text[:index].count("\n") + 1
-
-
-def _span(updater: Any, section: str, path: str) -> tuple[int, int]:
-    """The lines of ``section``'s header up to its last value (end exclusive)."""
-    from configupdater import Section
-
-    line = 0
-    for block in updater.iter_blocks():
-        if not isinstance(block, Section):
-            line += len(block.lines)
-            continue
-        start = line
-        line += len(block.lines)
-        stop = line
-        for inner in block.iter_blocks():
-            line += len(inner.lines)
-            if type(inner).__name__ == "Option":
-                stop = line
-        if block.name == section:
-            return start, stop
-    raise MfaEnvError(f"{path} has no [{section}] section")  # pragma: no cover - checked before
 
 
 def botocore_sections(body: str, path: str) -> Sections:

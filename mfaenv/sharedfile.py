@@ -7,7 +7,8 @@
 - Against programs that take no lock (``aws configure set``, editors, aws-mfa): the
   change is computed from what was read, and the file replaced only while it is still
   exactly that (same inode, size, mtime and bytes) and not being written right now
-  (unchanged for ``QUIET`` seconds when it was written that recently). Otherwise it is
+  (unchanged for ``QUIET`` seconds when it was written that recently, unless it is the
+  file the last mfaenv renamed into place, as the lock file says). Otherwise it is
   read again and the change redone, up to ``TRIES`` times; then one line, nothing written.
 - Links: the file behind a symbolic link is replaced, the link stays a link. The new
   file keeps the old one's mode (0600 for a new file).
@@ -103,18 +104,20 @@ def update(
             os.makedirs(directory, 0o700)
         except OSError as err:
             raise MfaEnvError(f"cannot create {directory}: {err.strerror}") from None
-    with _locked(target, path, clock):
+    with _locked(target, path, clock) as lock:
         _remove_temps(target)
         for _ in range(TRIES):
             seen = _snapshot(target, path)
-            if seen is not None and clock.now() - seen.mtime < QUIET:
-                clock.sleep(QUIET)  # written just now: perhaps still being written
+            recent = seen is not None and clock.now() - seen.mtime < QUIET
+            if recent and seen is not None and _last_written(lock) != seen.key:
+                clock.sleep(QUIET)  # written just now, not by mfaenv: perhaps still being written
                 if _snapshot(target, path) != seen:
                     continue
             data = change(seen.data if seen is not None else None)
             if data is None:
                 return
             if _replace(target, path, data, seen):
+                _remember_written(lock, target)
                 return
         raise MfaEnvError(
             f"{path} kept changing while mfaenv was updating it (another program is writing "
@@ -192,8 +195,29 @@ def _unlink(path: str) -> None:
         pass
 
 
+def _last_written(lock: int) -> tuple[int, int, int, int] | None:
+    """What the last mfaenv wrote, as the lock file says: a file mfaenv renamed into place
+    is whole, however recent its mtime."""
+    try:
+        words = os.pread(lock, 100, 0).decode("ascii").split()
+        device, inode, size, mtime = (int(word) for word in words)
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+    return device, inode, size, mtime
+
+
+def _remember_written(lock: int, target: str) -> None:
+    try:
+        info = os.stat(target)
+        line = f"{info.st_dev} {info.st_ino} {info.st_size} {info.st_mtime_ns}\n"
+        os.ftruncate(lock, 0)
+        os.pwrite(lock, line.encode("ascii"), 0)
+    except OSError:
+        pass
+
+
 @contextmanager
-def _locked(target: str, path: str, clock: Clock) -> Iterator[None]:
+def _locked(target: str, path: str, clock: Clock) -> Iterator[int]:
     import fcntl
 
     from mfaenv.files import home_cache_dir, private_dir
@@ -219,6 +243,6 @@ def _locked(target: str, path: str, clock: Clock) -> Iterator[None]:
                     "written: try again"
                 )
             clock.sleep(LOCK_POLL)
-        yield
+        yield fd
     finally:
         os.close(fd)  # releases the lock
