@@ -245,9 +245,12 @@ class AwsFile:
         if "\r" in body.replace("\r\n", ""):
             line = _line_of(body, body.replace("\r\n", "\n\n").index("\r"))
             raise MfaEnvError(f"cannot edit {self.path}: line {line} ends in a lone CR")
+        # configparser takes an indented "# ..." line for a comment, ConfigUpdater for a
+        # value: its structure is read from the lines with such comments at column 0.
+        lines = ["#\n" if line.strip()[:1] in ("#", ";") else line for line in _lines(body)]
         updater = ConfigUpdater(strict=False)
         try:
-            updater.read_string(body, self.path)
+            updater.read_string("".join(lines), self.path)
         except (ParsingError, configparser.Error) as err:
             raise MfaEnvError(f"cannot edit {self.path}: {_where(err)}") from None
         return updater

@@ -143,28 +143,14 @@ def _replace(target: str, path: str, data: bytes, seen: Seen | None) -> bool:
         if _snapshot(target, path) != seen:
             _unlink(temp)
             return False
-        os.replace(temp, target)
+        os.replace(temp, target)  # the folder is not synced: write_private does not either
     except OSError as err:
         _unlink(temp)
         raise MfaEnvError(f"cannot write {path}: {err.strerror}") from None
     except BaseException:
         _unlink(temp)
         raise
-    _sync_directory(head)
     return True
-
-
-def _sync_directory(directory: str) -> None:
-    try:
-        fd = os.open(directory or ".", os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _remove_temps(target: str) -> None:
@@ -209,9 +195,8 @@ def _last_written(lock: int) -> tuple[int, int, int, int] | None:
 def _remember_written(lock: int, target: str) -> None:
     try:
         info = os.stat(target)
-        line = f"{info.st_dev} {info.st_ino} {info.st_size} {info.st_mtime_ns}\n"
-        os.ftruncate(lock, 0)
-        os.pwrite(lock, line.encode("ascii"), 0)
+        line = f"{info.st_dev} {info.st_ino} {info.st_size} {info.st_mtime_ns}"
+        os.pwrite(lock, f"{line:<99}\n".encode("ascii"), 0)  # one width: no truncate
     except OSError:
         pass
 

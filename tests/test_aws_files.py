@@ -12,6 +12,8 @@ from __future__ import annotations
 import difflib
 import re
 import stat
+import string
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +21,7 @@ from typing import Any
 
 import pytest
 from botocore.configloader import build_profile_map, raw_config_parse
+from botocore.exceptions import ConfigParseError
 from conftest import Home, Mfa, write_config
 from fakeaws import (
     SERIAL,
@@ -32,6 +35,8 @@ from fakeaws import (
     new_access_key_reply,
     session_token_reply,
 )
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from mfaenv.awsfiles import AwsFile
 
@@ -420,3 +425,86 @@ def test_a_file_botocore_cannot_read_is_named_by_line_never_quoted(tmp_path: Pat
             AwsFile.parse(str(path), text.encode(), is_config=False)
         assert f"cannot read {path}: line {line} " in str(mine.value)
         assert STRAY not in str(mine.value)
+
+
+# --- Hypothesis: save then unsave, on files in botocore's grammar ------------------------------
+
+NAMES = st.text(string.ascii_lowercase + string.digits + "-_.", min_size=1, max_size=8).filter(
+    lambda name: name not in ("legacy", "default")
+)
+OPTIONS = st.sampled_from(
+    ["aws_access_key_id", "aws_secret_access_key", "region", "output", "note", "source_profile"]
+)
+VALUES = st.text(string.ascii_letters + string.digits + "/+=-_.:#; []", max_size=16).map(str.strip)
+COMMENTS = st.sampled_from(["# a comment", "; another", "#", "  # indented", ""])
+
+
+@st.composite
+def aws_file(draw: st.DrawFn, *, is_config: bool) -> bytes:
+    """A file in botocore's grammar: header forms, comments, option case, delimiters,
+    continuation lines, blank lines; LF or CRLF; a BOM or not."""
+    lines = draw(st.lists(COMMENTS, max_size=2))
+    names = draw(st.lists(NAMES, max_size=4, unique=True))
+    if is_config and draw(st.booleans()):
+        names = ["default", *names]
+    for name in names:
+        section = name if not is_config or name == "default" else f"profile {name}"
+        if is_config and section != "default" and draw(st.booleans()):
+            section = f"profile   {name}"
+        lines.append(f"[{section}]" + draw(st.sampled_from(["", " # c", "   ; c"])))
+        options = draw(st.lists(OPTIONS, max_size=4, unique=True))
+        for option in options:
+            spelled = draw(st.sampled_from([str.lower, str.upper, str.title]))(option)
+            delimiter = draw(st.sampled_from([" = ", "=", ": ", "  =  "]))
+            value = draw(VALUES)
+            lines.append(f"{spelled}{delimiter}{value}")
+            if draw(st.integers(0, 4)) == 0:
+                lines.append("  " + draw(VALUES.filter(bool)))  # a continuation line
+            lines += draw(st.lists(COMMENTS, max_size=1))
+    newline = draw(st.sampled_from(["\n", "\r\n"]))
+    text = "".join(line + newline for line in lines)
+    return (("\ufeff" if draw(st.booleans()) else "") + text).encode()
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(credentials=aws_file(is_config=False), config=aws_file(is_config=True))
+def test_save_then_unsave_gives_back_the_same_bytes_and_every_other_profile(
+    credentials: bytes, config: bytes, home: Home, tmp_path: Path
+) -> None:
+    from conftest import FakeClock
+
+    from mfaenv import saveas
+    from mfaenv.session import Credentials, Session
+
+    home.aws_credentials.parent.mkdir(exist_ok=True)
+    home.aws_credentials.write_bytes(credentials)
+    home.aws_config.write_bytes(config)
+    files = {"credentials": home.aws_credentials, "config": home.aws_config}
+    try:
+        views = {name: botocore_view(path) for name, path in files.items()}
+    except ConfigParseError:
+        assume(False)  # an empty value then an indented line without "=": botocore refuses
+    session = Session(
+        "default",
+        Credentials(SESSION_KEY, SESSION_SECRET, SESSION_TOKEN),
+        2_000_000_000,
+        SERIAL,
+        region="eu-west-1",
+    )
+    cache = tempfile.mkdtemp(dir=tmp_path)
+    clock = FakeClock()
+
+    saveas.save(session, "legacy", cache, "default", clock)
+    saved = {name: botocore_view(path) for name, path in files.items()}
+    assert saved["credentials"].pop("legacy")["aws_session_token"] == SESSION_TOKEN
+    assert build_profile_map(saved["config"])["profiles"]["legacy"] == {"region": "eu-west-1"}
+    saved["config"] = {k: v for k, v in saved["config"].items() if k != "profile legacy"}
+    assert saved == views, "botocore reads every other profile as before"
+
+    saveas.unsave("legacy", cache, clock)
+    assert home.aws_credentials.read_bytes() == credentials
+    assert home.aws_config.read_bytes() == config
