@@ -167,15 +167,17 @@ class AwsFile:
         return self._checked(f"{body}{separator}[{header}]{newline}{lines}", {header})
 
     def remove(self, profile: str) -> str:
-        """The body without ``profile``'s section header and values; the comments and
+        """The body without ``profile``'s section header and values (and the blank line
+        before it, when the section is last or a blank line follows it); the comments and
         blank lines after them (they may speak of the next section) and every other byte
-        kept. Undoes ``put``'s append exactly."""
+        kept. Undoes ``put``'s append exactly, whatever was appended after it since."""
         section = self.section_of(profile)
         if section is None:
             raise MfaEnvError(f"{self.path} has no [{profile}] section")
         lines = _lines(self.body)
         start, _, stop, _ = self._layout()[section]
-        if stop == len(lines) and start > 0 and not lines[start - 1].strip():
+        last_or_spaced = stop == len(lines) or not lines[stop].strip()
+        if last_or_spaced and start > 0 and not lines[start - 1].strip():
             start -= 1  # the blank line put() wrote before an appended section
         return self._checked("".join(lines[:start] + lines[stop:]), {section})
 
@@ -309,16 +311,11 @@ def _where(err: Exception) -> str:
     return f"{type(err).__name__}"
 
 
-def read(path: str, *, is_config: bool) -> AwsFile:
-    """The file as it is now (no lock: for checks and reading)."""
-    try:
-        with open(path, "rb") as handle:
-            data: bytes | None = handle.read()
-    except FileNotFoundError:
-        data = None
-    except OSError as err:
-        raise MfaEnvError(f"cannot read {path}: {err.strerror}") from None
-    return AwsFile.parse(path, data, is_config=is_config)
+def read(path: str, *, is_config: bool, clock: Any = None) -> AwsFile:
+    """The file as it is now, once nobody is writing it (no lock: for checks and reading)."""
+    from mfaenv.sharedfile import read_settled
+
+    return AwsFile.parse(path, read_settled(path, clock), is_config=is_config)
 
 
 def read_credentials() -> AwsFile:

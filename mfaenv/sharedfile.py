@@ -125,6 +125,25 @@ def update(
         )
 
 
+def read_settled(path: str, clock: Clock | None = None) -> bytes | None:
+    """The bytes of ``path`` (None: no such file), read when nobody is writing it: a file
+    written less than ``QUIET`` ago is read again until it stays the same that long."""
+    clock = clock or SYSTEM
+    target = target_of(path)
+    seen = _snapshot(target, path)
+    for _ in range(TRIES):
+        if seen is None or clock.now() - seen.mtime >= QUIET:
+            break
+        if _last_written_by_path(target) == seen.key:
+            break  # as the last mfaenv renamed it into place: whole
+        clock.sleep(QUIET)
+        again = _snapshot(target, path)
+        if again == seen:
+            break
+        seen = again
+    return seen.data if seen is not None else None
+
+
 def _replace(target: str, path: str, data: bytes, seen: Seen | None) -> bool:
     """Write ``data`` beside ``target`` and rename it over ``target``, unless the file is
     no longer ``seen`` (then False, nothing written)."""
@@ -192,6 +211,25 @@ def _last_written(lock: int) -> tuple[int, int, int, int] | None:
     return device, inode, size, mtime
 
 
+def _last_written_by_path(target: str) -> tuple[int, int, int, int] | None:
+    try:
+        fd = os.open(_lock_path(target), os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return None
+    try:
+        return _last_written(fd)
+    finally:
+        os.close(fd)
+
+
+def _lock_path(target: str) -> str:
+    """The lock file of ``target``: in mfaenv's cache, named after the resolved path."""
+    from mfaenv.files import home_cache_dir
+
+    name = hashlib.sha256(os.fsencode(target)).hexdigest()[:32] + ".lock"
+    return os.path.join(home_cache_dir(), "locks", name)
+
+
 def _remember_written(lock: int, target: str) -> None:
     try:
         info = os.stat(target)
@@ -205,12 +243,12 @@ def _remember_written(lock: int, target: str) -> None:
 def _locked(target: str, path: str, clock: Clock) -> Iterator[int]:
     import fcntl
 
-    from mfaenv.files import home_cache_dir, private_dir
+    from mfaenv.files import private_dir
 
-    folder = private_dir(os.path.join(home_cache_dir(), "locks"))
-    name = hashlib.sha256(os.fsencode(target)).hexdigest()[:32] + ".lock"
+    lock = _lock_path(target)
+    private_dir(os.path.dirname(lock))
     try:
-        fd = os.open(os.path.join(folder, name), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
     except OSError as err:
         raise MfaEnvError(f"cannot lock {path}: {err.strerror}") from None
     try:
