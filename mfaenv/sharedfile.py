@@ -63,10 +63,11 @@ def _snapshot(target: str, path: str) -> Seen | None:
         return None
     except OSError as err:
         raise MfaEnvError(f"cannot read {path}: {err.strerror}") from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise MfaEnvError(f"{path} is not a regular file")
     with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise MfaEnvError(f"{path} is not a regular file")
         data = handle.read()
         after = os.fstat(handle.fileno())
     key = (after.st_dev, after.st_ino, after.st_size, after.st_mtime_ns)
