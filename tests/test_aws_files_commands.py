@@ -28,6 +28,8 @@ from fakeaws import (
     virtual_device_reply,
 )
 
+from mfaenv.sandbox import DemoUser
+
 LONG_KEY = "AKIAFAKELONGLIVED001"
 NEW_KEY, NEW_SECRET = "AKIAFAKENEWKEY000002", "new/secret+NEWSECRET"
 
@@ -213,3 +215,19 @@ def test_a_temporary_file_a_killed_mfaenv_left_is_removed_by_the_next_write(
         "config",
         "credentials",
     ]
+
+
+def test_the_sandbox_saves_and_unsaves_its_moto_sessions_again_and_again(
+    mfaenv: Mfa, demo: DemoUser, home: Home
+) -> None:
+    """moto's session keys start AKIA, as long-lived keys do: the token tells them apart."""
+    before = home.aws_credentials.read_bytes()
+    for code in ("111111", "222222", "333333"):
+        run = mfaenv.mfa(code, "--serial", demo.serial, "--save-as", "legacy")
+        assert run.status == 0, run.stderr
+        saved = boto3.session.Session(profile_name="legacy").get_credentials()
+        assert saved is not None and saved.token
+        assert saved.access_key.startswith("AKIA")
+        run = mfaenv("unsave", "legacy")
+        assert run.status == 0, run.stderr
+        assert home.aws_credentials.read_bytes() == before
