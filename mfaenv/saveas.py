@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import os
 
-from mfaenv import awsfiles, jsontext
+from mfaenv import jsontext
 from mfaenv.errors import MfaEnvError, debug
 from mfaenv.files import UntrustedFile, read_private, write_private
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from mfaenv import awsfiles
     from mfaenv.clock import Clock
     from mfaenv.session import Session
 
@@ -51,6 +52,8 @@ def check(name: str, *, saving: bool = True) -> None:
     either file; and (``saving``) one whose profile gets its keys from a
     credential_process or is another profile's ``source_profile`` (a section in the
     credentials file would silently override them), or a file mfaenv could not write."""
+    from mfaenv import awsfiles
+
     check_name(name)
     credentials = awsfiles.read_credentials()
     config = awsfiles.read_config()
@@ -89,6 +92,8 @@ def check(name: str, *, saving: bool = True) -> None:
 def _session_section(file: awsfiles.AwsFile, name: str, *, saving: bool) -> None:
     """Refuse, at the moment of writing, a section another program has since given a
     long-lived key."""
+    from mfaenv import awsfiles
+
     values = file.values(name) or {}
     if awsfiles.long_lived(values):
         verb = "overwrites" if saving else "removes"
@@ -103,6 +108,8 @@ def save(
 ) -> str:
     """Write ``session`` as ``[name]`` of the credentials file (and its region in the
     config file); remember it for refreshes and for ``unsave``."""
+    from mfaenv import awsfiles
+
     check(name)
     creds = session.credentials
     values = {
@@ -153,6 +160,8 @@ def names_for(cache_root: str, cache_name: str) -> list[str]:
 def unsave(name: str, cache_root: str, clock: Clock | None = None) -> str:
     """Remove ``[name]`` (a session section) from the credentials file, and the region
     ``save`` put in the config file; forget it."""
+    from mfaenv import awsfiles
+
     check(name, saving=False)
     path = awsfiles.credentials_path()
 
