@@ -32,6 +32,10 @@ from typing import Any
 
 from mfaenv.errors import MfaEnvError
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from mfaenv.clock import Clock
+
 SHARED_CREDENTIALS = "shared-credentials-file"
 CONFIG = "config-file"
 BOM = "\ufeff"
@@ -311,7 +315,7 @@ def _where(err: Exception) -> str:
     return f"{type(err).__name__}"
 
 
-def read(path: str, *, is_config: bool, clock: Any = None) -> AwsFile:
+def read(path: str, *, is_config: bool, clock: Clock | None = None) -> AwsFile:
     """The file as it is now, once nobody is writing it (no lock: for checks and reading)."""
     from mfaenv.sharedfile import read_settled
 
@@ -327,7 +331,7 @@ def read_config() -> AwsFile:
 
 
 def change(
-    path: str, edit: Callable[[AwsFile], str | None], *, is_config: bool, clock: Any = None
+    path: str, edit: Callable[[AwsFile], str | None], *, is_config: bool, clock: Clock | None = None
 ) -> AwsFile:
     """Apply ``edit`` (the file as it is now -> its new body, or None for no change) under
     the file's lock, redone on the file as it is if another program changed it meanwhile
