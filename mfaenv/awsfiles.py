@@ -315,19 +315,21 @@ def _where(err: Exception) -> str:
     return f"{type(err).__name__}"
 
 
-def read(path: str, *, is_config: bool, clock: Clock | None = None) -> AwsFile:
-    """The file as it is now, once nobody is writing it (no lock: for checks and reading)."""
+def read(path: str, *, is_config: bool, clock: Clock | None = None, settle: bool = True) -> AwsFile:
+    """The file as it is now (no lock: for checks and reading): with ``settle``, once
+    nobody is writing it (a check must not refuse a file caught half-written)."""
     from mfaenv.sharedfile import read_settled
 
-    return AwsFile.parse(path, read_settled(path, clock), is_config=is_config)
+    data = read_settled(path, clock, tries=0 if not settle else None)
+    return AwsFile.parse(path, data, is_config=is_config)
 
 
-def read_credentials() -> AwsFile:
-    return read(credentials_path(), is_config=False)
+def read_credentials(clock: Clock | None = None, *, settle: bool = True) -> AwsFile:
+    return read(credentials_path(), is_config=False, clock=clock, settle=settle)
 
 
-def read_config() -> AwsFile:
-    return read(config_path(), is_config=True)
+def read_config(clock: Clock | None = None, *, settle: bool = True) -> AwsFile:
+    return read(config_path(), is_config=True, clock=clock, settle=settle)
 
 
 def change(

@@ -211,7 +211,7 @@ def import_keys(
     from mfaenv.config import set_profile_values
     from mfaenv.files import config_path, write_private
 
-    credentials_file = awsfiles.read_credentials()
+    credentials_file = awsfiles.read_credentials(clock)
     path = credentials_file.path
     if not credentials_file.exists:
         raise MfaEnvError(f"{path} does not exist: there are no keys to import")
@@ -224,7 +224,7 @@ def import_keys(
         raise MfaEnvError(f"[{profile}] in {path} holds no complete access key")
     if not awsfiles.long_lived(values):
         raise MfaEnvError(f"[{profile}] in {path} holds session credentials, not a long-lived key")
-    aws_config = awsfiles.read_config()
+    aws_config = awsfiles.read_config(clock)
     awsfiles.writable(path)
     awsfiles.writable(aws_config.path)
     where = f"pass:{store.entry}" if store.kind == "pass" else f"the keyring ({store.entry})"

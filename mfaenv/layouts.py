@@ -76,7 +76,7 @@ def _serial(setting: Callable[[str], str | None]) -> str | None:
 
 
 def _section(path: str, section: str) -> dict[str, str] | None:
-    return awsfiles.read(path, is_config=False).values(section)
+    return awsfiles.read(path, is_config=False, settle=False).values(section)
 
 
 def stale_overrides(key_profile: str) -> list[str]:
@@ -84,7 +84,7 @@ def stale_overrides(key_profile: str) -> list[str]:
     whose own section in the credentials file (a session some tool left there) comes
     first in every SDK and so silently overrides it."""
     try:
-        credentials = awsfiles.read_credentials()
+        credentials = awsfiles.read_credentials(settle=False)
         if not credentials.sections:
             return []
         names = asking_profiles(key_profile)
@@ -104,7 +104,7 @@ def asking_profiles(key_profile: str) -> list[str]:
     import shlex
 
     found = []
-    for name, values in awsfiles.read_config().profiles().items():
+    for name, values in awsfiles.read_config(settle=False).profiles().items():
         try:
             words = shlex.split(values.get("credential_process", ""))
         except ValueError:

@@ -247,7 +247,7 @@ class Login:
         if request.save_as is not None:
             from mfaenv.saveas import check
 
-            check(request.save_as)  # before anything
+            check(request.save_as, clock=self.clock)  # before anything
         cached, reason = self.reuse(request) if request.code is None else (None, None)
         if cached is not None:
             if request.save_as is not None:
@@ -274,7 +274,7 @@ class Login:
         names += names_for(self.cache.root, request.cache_name)
         unique = list(dict.fromkeys(name for name in names if name))
         for name in unique:
-            check(name)
+            check(name, clock=self.clock)
         return unique
 
     def write_saved(

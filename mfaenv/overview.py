@@ -61,7 +61,7 @@ def configured_profiles() -> list[str]:
     names: set[str] = set()
     for read in (awsfiles.read_config, awsfiles.read_credentials):
         try:
-            names.update(read().profiles())
+            names.update(read(settle=False).profiles())
         except MfaEnvError as err:
             debug(f"cannot list the profiles: {err}")
     from mfaenv import config

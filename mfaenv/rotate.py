@@ -60,7 +60,7 @@ def rotate_key(request: Request, environ: Mapping[str, str], clock: Clock = SYST
             f"delete-access-key --user-name {user} --access-key-id {others[0]}"
         )
 
-    location = _check_file(origin, profile)
+    location = _check_file(origin, profile, clock)
     new = aws.create_access_key(mfa, user)
     path: str | None = None
     written = False
@@ -115,14 +115,14 @@ def rotate_key(request: Request, environ: Mapping[str, str], clock: Clock = SYST
     warn(f"new key {new.access_key_id} works; old key {old.access_key_id} deleted{where}")
 
 
-def _check_file(origin: str, profile: str) -> tuple[str, bool] | None:
+def _check_file(origin: str, profile: str, clock: Clock) -> tuple[str, bool] | None:
     """The file and kind of the key's file (None: not a file); refused now, before a key
     is made, if mfaenv could not write it or it no longer holds the key."""
     if origin not in (SHARED_CREDENTIALS, CONFIG):
         return None
     path, _ = key_location(origin, profile)
     is_config = origin == CONFIG
-    values = awsfiles.read(path, is_config=is_config).values(profile)
+    values = awsfiles.read(path, is_config=is_config, clock=clock).values(profile)
     if values is None or not values.get("aws_access_key_id"):
         raise MfaEnvError(f"{path} no longer holds the key of profile {profile!r}")
     awsfiles.writable(path)

@@ -47,7 +47,7 @@ def check_name(name: str) -> str:
     return name
 
 
-def check(name: str, *, saving: bool = True) -> None:
+def check(name: str, *, saving: bool = True, clock: Clock | None = None) -> None:
     """Refuse, before a code is spent: a name whose profile has a long-lived key in
     either file; and (``saving``) one whose profile gets its keys from a
     credential_process or is another profile's ``source_profile`` (a section in the
@@ -55,8 +55,8 @@ def check(name: str, *, saving: bool = True) -> None:
     from mfaenv import awsfiles
 
     check_name(name)
-    credentials = awsfiles.read_credentials()
-    config = awsfiles.read_config()
+    credentials = awsfiles.read_credentials(clock)
+    config = awsfiles.read_config(clock)
     for file in (credentials, config):
         values = file.values(name) or {}
         if awsfiles.long_lived(values):
@@ -110,7 +110,7 @@ def save(
     config file); remember it for refreshes and for ``unsave``."""
     from mfaenv import awsfiles
 
-    check(name)
+    check(name, clock=clock)
     creds = session.credentials
     values = {
         "aws_access_key_id": creds.access_key_id,
@@ -162,7 +162,7 @@ def unsave(name: str, cache_root: str, clock: Clock | None = None) -> str:
     ``save`` put in the config file; forget it."""
     from mfaenv import awsfiles
 
-    check(name, saving=False)
+    check(name, saving=False, clock=clock)
     path = awsfiles.credentials_path()
 
     def remove(file: awsfiles.AwsFile) -> str:

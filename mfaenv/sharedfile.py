@@ -126,13 +126,16 @@ def update(
         )
 
 
-def read_settled(path: str, clock: Clock | None = None) -> bytes | None:
+def read_settled(
+    path: str, clock: Clock | None = None, *, tries: int | None = None
+) -> bytes | None:
     """The bytes of ``path`` (None: no such file), read when nobody is writing it: a file
-    written less than ``QUIET`` ago is read again until it stays the same that long."""
+    written less than ``QUIET`` ago is read again until it stays the same that long (up
+    to ``tries`` times; 0: read once)."""
     clock = clock or SYSTEM
     target = target_of(path)
     seen = _snapshot(target, path)
-    for _ in range(TRIES):
+    for _ in range(TRIES if tries is None else tries):
         if seen is None or clock.now() - seen.mtime >= QUIET:
             break
         if _last_written_by_path(target) == seen.key:
