@@ -366,7 +366,7 @@ def keys(args: Args, clock: Clock) -> int:
     state = ShellState.from_process()
     profile, _ = requested_profile(args, state.without(SESSION))
     store = KeyStore.parse(str(args.store)).for_profile(profile)
-    import_keys(profile, store, state.without(SESSION))
+    import_keys(profile, store, state.without(SESSION), clock)
     return 0
 
 
@@ -374,7 +374,7 @@ def unsave(args: Args, clock: Clock) -> int:
     from mfaenv.cache import Cache
     from mfaenv.saveas import unsave as remove
 
-    path = remove(str(args.name), Cache(clock=clock).root)
+    path = remove(str(args.name), Cache(clock=clock).root, clock)
     warn(f"removed the session profile [{args.name}] from {path}")
     return 0
 

@@ -110,6 +110,7 @@ def enroll(
             "add --force to enroll another"
         )
 
+    config_file.check_settable(request.profile, {"serial": "arn", "totp": "pass:x"})
     serial, secret = aws.create_virtual_mfa_device(key, name or user)
     uri = pyotp.TOTP(secret).provisioning_uri(
         name=f"{user}@{identity.account}", issuer_name="Amazon Web Services"

@@ -77,7 +77,8 @@ def config_path() -> str:
 
 def private_dir(path: StrPath) -> str:
     """Create ``path`` 0700 (and any missing parent, also 0700, whatever the umask), or
-    tighten it if it is ours; refuse one that is not a directory or is another user's."""
+    tighten it if it is ours; refuse one that is not a directory or is another user's.
+    A symbolic link to a directory of ours is that directory."""
     path = os.fspath(path)
     missing = []
     here = os.path.abspath(path)
@@ -98,6 +99,8 @@ def private_dir(path: StrPath) -> str:
             os.chmod(directory, 0o700)  # mkdir's mode is masked by the umask; 0700 is not
     try:
         info = os.lstat(path)
+        if stat.S_ISLNK(info.st_mode):  # a folder kept elsewhere (dotfiles): its target
+            info = os.stat(path)
     except OSError as err:
         raise MfaEnvError(f"cannot use {path}: {err.strerror}") from None
     if not stat.S_ISDIR(info.st_mode):

@@ -247,7 +247,7 @@ class Login:
         if request.save_as is not None:
             from mfaenv.saveas import check
 
-            check(request.save_as)  # before anything
+            check(request.save_as, clock=self.clock)  # before anything
         cached, reason = self.reuse(request) if request.code is None else (None, None)
         if cached is not None:
             if request.save_as is not None:
@@ -274,7 +274,7 @@ class Login:
         names += names_for(self.cache.root, request.cache_name)
         unique = list(dict.fromkeys(name for name in names if name))
         for name in unique:
-            check(name)
+            check(name, clock=self.clock)
         return unique
 
     def write_saved(
@@ -283,8 +283,18 @@ class Login:
         from mfaenv.saveas import save
 
         for name in names:
-            path = save(session, name, self.cache.root, cache_name or self.request.cache_name)
-            warn(f"saved the session as profile {name!r} in {path}")
+            try:
+                path = save(
+                    session,
+                    name,
+                    self.cache.root,
+                    cache_name or self.request.cache_name,
+                    self.clock,
+                )
+            except MfaEnvError as err:  # checked before the code was spent: keep the session
+                warn(f"the session was not saved as profile {name!r}: {err}")
+                continue
+            warn(f"saved the session as profile {name!r} in {path}{_open_to_others(path)}")
 
     def lasting_session(self) -> Session:
         """The session for credential_process, which SDKs call again as the end nears.
@@ -720,3 +730,15 @@ def obtain(
 ) -> Session:
     """The session for ``request``: ``Login(...).session()``."""
     return Login(request, environ, cache=cache, clock=clock).session()
+
+
+def _open_to_others(path: str) -> str:
+    """A note when the file the session went into (its mode kept) others may read."""
+    import os
+    import stat
+
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        return ""
+    return f" (its mode {mode:04o}, kept, lets other users read it)" if mode & 0o077 else ""
