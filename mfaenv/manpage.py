@@ -21,16 +21,23 @@ mfa sandbox change the calling shell, so they work only through the function; ev
 other command works as mfa COMMAND and as mfaenv COMMAND alike."""
 
 _FILES = (
-    ("$XDG_CONFIG_HOME/mfaenv/config.toml", "the mfaenv config (TOML): duration, and per "
-     "profile serial, duration, totp and role_mode"),
+    ("$XDG_CONFIG_HOME/mfaenv/config.toml", "the mfaenv config (TOML): duration and prompt "
+     "(terminal, dialog or none), and per profile serial, duration, totp, role_mode (chain, "
+     "direct or auto) and prompt"),
     ("$XDG_CACHE_HOME/mfaenv/", "cached sessions, serials and spent codes: 0700, files 0600"),
     ("~/.aws/config, ~/.aws/credentials", "the AWS CLI's files (AWS_CONFIG_FILE, "
-     "AWS_SHARED_CREDENTIALS_FILE), read for the profile and its long-lived key"),
+     "AWS_SHARED_CREDENTIALS_FILE), read for the profile and its long-lived key; "
+     "mfa_serial and mfa_process as aws-vault writes them"),
 )  # fmt: skip
 
 _ENVIRONMENT = (
     ("MFAENV_DEBUG=1", "debug lines and tracebacks (without values) on stderr"),
-    ("MFAENV_NO_PROMPT=1", "never ask for a code on the terminal"),
+    ("MFAENV_NO_PROMPT=1", "never ask for a code, on the terminal or in a dialog"),
+    (
+        "MFAENV_PROMPT",
+        "how to ask for a code: terminal, dialog (zenity, kdialog, osascript) "
+        "or none; before prompt in the config",
+    ),
     ("MFAENV_PROMPT_FORMAT", "the prompt segment: %p profile, %r :ROLE@ACCOUNT, %t time left"),
     ("AWS_PROFILE", "the profile when --profile is not given (else default)"),
     ("AWS_ENDPOINT_URL", "another STS and IAM endpoint (AWS_ENDPOINT_URL_STS, _IAM too)"),
