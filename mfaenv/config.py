@@ -24,6 +24,7 @@ from mfaenv.errors import MfaEnvError
 from mfaenv.files import config_path
 from mfaenv.keystore import KeyStore
 from mfaenv.limits import ROLE_MODES, check_duration
+from mfaenv.reference import CONFIG_KEYS, PROFILE, TOP
 from mfaenv.timefmt import parse_duration
 from mfaenv.totp import Source
 
@@ -88,22 +89,24 @@ def _prompt(value: object) -> str:
     return str(value)
 
 
-# Each settable key and how its value is read; the same for the top level and profiles.
-_TOP_KEYS: dict[str, Callable[[object], Any]] = {
+# How a value of each kind of mfaenv.reference.KINDS is read.
+_READERS: dict[str, Callable[[object], Any]] = {
     "duration": _duration,
-    "follow": _bool,
-    "auto": _bool,
-    "prompt": _prompt,
-}
-_PROFILE_KEYS: dict[str, Callable[[object], Any]] = {
+    "boolean": _bool,
     "serial": _text,
-    "duration": _duration,
     "totp": lambda value: Source.parse(_text(value)),
     "role_mode": _role_mode,
-    "auto": _bool,
-    "save_as": lambda value: _save_as(_text(value)),
-    "keys": lambda value: KeyStore.parse(_text(value)),
+    "profile_name": lambda value: _save_as(_text(value)),
+    "keystore": lambda value: KeyStore.parse(_text(value)),
     "prompt": _prompt,
+}
+# The settable keys are the rows of mfaenv.reference.CONFIG_KEYS, the table the man page
+# and docs/configuration.md are made from: a key it lacks is refused as unknown.
+_TOP_KEYS: dict[str, Callable[[object], Any]] = {
+    key: _READERS[kind] for key, where, kind, _ in CONFIG_KEYS if where != PROFILE
+}
+_PROFILE_KEYS: dict[str, Callable[[object], Any]] = {
+    key: _READERS[kind] for key, where, kind, _ in CONFIG_KEYS if where != TOP
 }
 
 

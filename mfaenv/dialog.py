@@ -95,7 +95,7 @@ def ask_code(
     """Ask for a code in a dialog; the code, or MfaEnvError (cancelled, deadline, no desktop)."""
     import subprocess
 
-    from mfaenv.env import CREDENTIAL_VARS, STASH_ENV
+    from mfaenv.children import SCRUBBED
     from mfaenv.totp import check_code
 
     environ = os.environ if environ is None else environ
@@ -107,7 +107,7 @@ def ask_code(
         )
     name = os.path.basename(tool)
     argv = command(tool, message(profile, serial, clock.now()), timeout)
-    child = {k: v for k, v in environ.items() if k not in (*CREDENTIAL_VARS, STASH_ENV)}
+    child = {k: v for k, v in environ.items() if k not in SCRUBBED}
     try:
         dialog = subprocess.Popen(  # noqa: S603 - a fixed program, no shell
             argv,

@@ -490,6 +490,15 @@ class Login:
             or session.source != key_fingerprint
         ):
             return None
+        if request.duration is not None and request.duration != session.duration:
+            from mfaenv.timefmt import format_duration
+
+            length = f"the {format_duration(session.duration)} " if session.duration else "a "
+            raise MfaEnvError(
+                f"that code was already used, for {length}session of profile "
+                f"{request.profile!r} (each code works once); wait for the next code to get "
+                f"{format_duration(request.duration)}"
+            )
         return session
 
     def spend_code(

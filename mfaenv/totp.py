@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 
-from mfaenv.env import CREDENTIAL_VARS, STASH_ENV
 from mfaenv.errors import MfaEnvError
 
 TYPE_CHECKING = False
@@ -22,9 +21,6 @@ PASS_TIMEOUT = 60  # gpg may wait for a passphrase
 COMMAND_TIMEOUT = 60  # a hardware key may wait for a touch
 CODE_LENGTH = 6
 KINDS = ("pass", "file", "command")
-
-# Variables a code source never needs: it gets no AWS credentials and no stash.
-_SCRUBBED = (*CREDENTIAL_VARS, STASH_ENV)
 
 
 def is_code(text: str) -> bool:
@@ -89,7 +85,9 @@ class Source:
 
 
 def _child_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if k not in _SCRUBBED}
+    from mfaenv.children import child_environment
+
+    return child_environment()
 
 
 def _checked(code: str, where: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import configparser
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -53,8 +54,20 @@ class Home:
         return found
 
 
+@pytest.fixture(scope="session")
+def mfaenv_bin(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory holding an ``mfaenv`` command that runs this interpreter's mfaenv: the
+    tests put it first on PATH themselves, as a user's install would, whatever PATH
+    ``./test`` was started with."""
+    bin_dir = tmp_path_factory.mktemp("bin")
+    command = bin_dir / "mfaenv"
+    command.write_text(f'#!/bin/sh\nexec {shlex.quote(sys.executable)} -m mfaenv "$@"\n')
+    command.chmod(0o755)
+    return bin_dir
+
+
 @pytest.fixture(autouse=True)
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Home:
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mfaenv_bin: Path) -> Home:
     """A clean HOME, XDG dirs and AWS files for each test; no AWS or MFAENV settings leak in."""
     root = tmp_path / "home"
     root.mkdir()
@@ -68,6 +81,9 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Home:
         aws_config=root / ".aws" / "config",
         aws_credentials=root / ".aws" / "credentials",
     )
+    # This mfaenv, then the test environment's own commands (aws, moto_server), then PATH.
+    tools = str(Path(sys.executable).parent)
+    monkeypatch.setenv("PATH", os.pathsep.join([str(mfaenv_bin), tools, os.environ["PATH"]]))
     monkeypatch.setenv("HOME", str(root))
     monkeypatch.setenv("XDG_CACHE_HOME", str(made.cache))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(made.config))

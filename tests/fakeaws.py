@@ -166,7 +166,9 @@ class FakeAws:
         server.daemon_threads = True
         self._server = server
         self.url = f"http://127.0.0.1:{server.server_address[1]}"
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        # A short poll: shutdown() waits up to one poll interval (0.5 s by default), which
+        # every test using this endpoint would pay.
+        threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True).start()
         return self
 
     def stop(self) -> None:
