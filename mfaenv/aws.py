@@ -196,6 +196,17 @@ class Gateway:
         value = self.settings.get(name)
         return value if isinstance(value, str) and value else None
 
+    def profile_setting(self, profile: str, name: str) -> str | None:
+        """A setting of ``profile`` in the same files, whichever profile is in use."""
+        if profile == self.profile:
+            return self.setting(name)
+        try:
+            values = self._session.full_config.get("profiles", {}).get(profile)
+        except botocore.exceptions.BotoCoreError:
+            return None
+        value = values.get(name) if isinstance(values, dict) else None
+        return value if isinstance(value, str) and value else None
+
     def role(self) -> RoleSpec | None:
         """The role the profile assumes (``role_arn``), or None."""
         role_arn = self.setting("role_arn")

@@ -231,11 +231,25 @@ class Login:
         return self.gateway().role()
 
     def totp_source(self, key_profile: str) -> Source | None:
+        """--totp, else totp in the mfaenv config, else mfa_process in the AWS config of
+        the profile asked for or of ``key_profile`` (mfaenv.awsvault)."""
         from mfaenv.totp import Source
 
         if self.request.totp:
             return Source.parse(self.request.totp)
-        return self.config().profile(key_profile).totp
+        configured = self.config().profile(key_profile).totp
+        if configured is not None:
+            return configured
+        from mfaenv.awsvault import mfa_process
+
+        return mfa_process(self.gateway, (self.request.profile, key_profile))
+
+    def prompt(self) -> str | None:
+        """How a code is asked for here (mfaenv.asking): terminal, dialog, or None."""
+        from mfaenv.asking import choose
+
+        config = self.config()
+        return choose(config.profile(self.request.profile).prompt or config.prompt)
 
     # --- the steps ------------------------------------------------------------------------
 
@@ -300,7 +314,7 @@ class Login:
         """The session for credential_process, which SDKs call again as the end nears.
 
         With a TOTP source, a new session once less than RENEW_MARGIN is left. With no
-        way to get a code (no source, no terminal), the cached session until its very
+        way to get a code (no source, nothing to ask on), the cached session until its very
         end (the SDK is told the true expiry), then one line naming `mfa CODE`.
         """
         request = self.request
@@ -313,10 +327,8 @@ class Login:
             return cached
         source = self.lasting_source(request)
         if source is None:
-            from mfaenv.terminal import terminal_available
-
             self.margin = REUSE_MARGIN
-            if not terminal_available():
+            if self.prompt() is None:
                 self.margin = 0
                 cached, reason = self.reuse(request)
                 if cached is not None:
@@ -384,11 +396,8 @@ class Login:
     def mfa_session(self, request: Request, source: Source | None, reason: str | None) -> Session:
         """A new MFA session, unless no code can be had: then ``reason`` (why the cache
         could not serve) is the answer."""
-        if reason is not None and source is None:
-            from mfaenv.terminal import terminal_available
-
-            if not terminal_available():
-                raise MfaEnvError(reason)
+        if reason is not None and source is None and self.prompt() is None:
+            raise MfaEnvError(reason)
         return self.new_session(request, source)
 
     def device(self, request: Request, key_fingerprint: str) -> tuple[Device, SerialRecord | None]:
@@ -438,7 +447,8 @@ class Login:
         return Device(record.serial, record.arn), record
 
     def fresh_code(self, device: Device, request: Request, source: Source | None) -> str:
-        """A code AWS has not accepted yet: typed, from the source, or asked on the terminal."""
+        """A code AWS has not accepted yet: typed, from the source, or asked for (on the
+        terminal or in a dialog: mfaenv.asking)."""
 
         def used(code: str) -> bool:
             since = self.clock.now() - CODE_MEMORY
@@ -447,9 +457,9 @@ class Login:
         if request.code is not None or source is None:
             code = request.code
             if code is None:
-                from mfaenv.terminal import ask_code
+                from mfaenv.asking import ask_code
 
-                code = ask_code(device.serial)
+                code = ask_code(self.prompt(), self.request.profile, device.serial, self.clock)
                 if code is None:
                     raise MfaEnvError("no MFA code: give one (mfa 123456) or set a TOTP source")
             if used(code):
@@ -589,14 +599,20 @@ class Login:
 
     def role_session(self, role: RoleSpec, source: Source | None) -> Session:
         """A role session: straight from the long-lived key and a code ("direct"), or from
-        the source profile's MFA session, with no code while that lasts ("chain")."""
+        the source profile's MFA session, with no code while that lasts ("chain"); "auto"
+        chains while the length fits the chaining limit, and says which it took."""
         from dataclasses import replace
 
-        from mfaenv.limits import CHAIN, DIRECT, session_length
+        from mfaenv.limits import AUTO, CHAIN, DIRECT, auto_mode, session_length
 
         request = self.request
         settings = self.config().profile(request.profile)
         mode = settings.role_mode or CHAIN
+        took = None  # for "auto": which mode, said once the session is made
+        if mode == AUTO:
+            mode, took = auto_mode(
+                asked=request.duration, configured=settings.duration, aws_setting=role.duration
+            )
         duration, note = session_length(
             mode,
             profile=request.profile,
@@ -642,11 +658,14 @@ class Login:
                     duration=kept,
                 )
 
-            return self.spend_code(
+            direct = self.spend_code(
                 source_request.replace(cache_as=request.cache_name, duration=request.duration),
                 source,
                 call,
             )
+            if took is not None:
+                warn(took)
+            return direct
 
         mfa, reason = self.reuse(source_request) if source_request.code is None else (None, None)
         if mfa is None:
@@ -673,6 +692,8 @@ class Login:
             self.cache.save_session(session, request.cache_name, self.config().follow)
         except MfaEnvError as err:
             warn(f"{err}; the session is yours but is not cached for other shells")
+        if took is not None:
+            warn(took)
         return session
 
 

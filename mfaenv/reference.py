@@ -28,7 +28,8 @@ KINDS: dict[str, str] = {
     "boolean": "true or false",
     "serial": "an MFA device ARN",
     "totp": '"pass:ENTRY", "file:PATH" or "command:PROGRAM ARGS"',
-    "role_mode": '"chain" or "direct"',
+    "role_mode": '"chain", "direct" or "auto"',
+    "prompt": '"terminal", "dialog" or "none"',
     "profile_name": "a profile name the credentials file can hold",
     "keystore": '"pass:ENTRY" or "keyring"',
 }
@@ -52,7 +53,8 @@ CONFIG_KEYS: tuple[tuple[str, str, str, str], ...] = (
     ("role_mode", PROFILE, "role_mode",
      "for a role profile: chain (default) assumes the role with the MFA session, one code "
      "per MFA session, role sessions of at most 1h; direct assumes it with the long-lived "
-     "key and a code, up to the role's maximum"),
+     "key and a code, up to the role's maximum; auto chains while the length asked fits "
+     "1h, else assumes it directly, and says which"),
     ("save_as", PROFILE, "profile_name",
      "every new session of the profile is also written as this profile of the shared "
      "credentials file"),
@@ -60,6 +62,10 @@ CONFIG_KEYS: tuple[tuple[str, str, str, str], ...] = (
      "where the profile's long-lived key pair is kept instead of the credentials file: a "
      "pass entry (secret on its first line, aws_access_key_id: on another) or the OS "
      "keystore (service mfaenv)"),
+    ("prompt", BOTH, "prompt",
+     "how a code nobody typed is asked for when no TOTP source gives one: on the terminal, "
+     "in the desktop's dialog (zenity, kdialog, osascript), or never; default: the terminal "
+     "when there is one, else a dialog when there is a desktop, else never"),
 )  # fmt: skip
 
 # Variables mfaenv or its shell functions read: (name, default, meaning).
@@ -86,7 +92,12 @@ ENVIRONMENT: tuple[tuple[str, str, str], ...] = (
     ("MFAENV_CACHE", "$XDG_CACHE_HOME/mfaenv", "the cache directory (the sandbox sets it)"),
     ("MFAENV_DEBUG", "", "1: debug lines and tracebacks (without values) on stderr"),
     ("MFAENV_NO_PROMPT", "",
-     "1: never ask for a code on the terminal (scripts; renewal sets it)"),
+     "1: never ask for a code, on the terminal or in a dialog (scripts; renewal sets it)"),
+    ("MFAENV_PROMPT", "",
+     "terminal, dialog or none: how to ask for a code; wins over prompt in the config"),
+    ("DISPLAY", "", "set: an X11 desktop, where a dialog can ask for a code"),
+    ("WAYLAND_DISPLAY", "", "set: a Wayland desktop, where a dialog can ask for a code"),
+    ("XDG_CURRENT_DESKTOP", "", "KDE: the code dialog is kdialog's rather than zenity's"),
     ("MFAENV_AWS_DEADLINE", "15", "seconds one AWS call may take; at most 15"),
     ("MFAENV_FEDERATION_ENDPOINT", "",
      "the federation URL mfa console asks for a sign-in token (https, or http to this "
@@ -141,7 +152,8 @@ FILES: tuple[tuple[str, str], ...] = (
     ("$XDG_CACHE_HOME/mfaenv/sandbox/", "everything mfa sandbox has; removed when it stops"),
     ("~/.aws/config, ~/.aws/credentials",
      "the AWS CLI's files (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE): the profile and "
-     "its long-lived key; --save-as and keys import edit them in place"),
+     "its long-lived key, and mfa_serial and mfa_process as aws-vault writes them; "
+     "--save-as and keys import edit them in place"),
 )  # fmt: skip
 
 # (status, meaning)

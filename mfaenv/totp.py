@@ -37,13 +37,15 @@ def check_code(text: str) -> str:
 
 class Source:
     """Where codes come from: ``kind`` is pass, file or command; ``target`` the entry,
-    the path, or the command line."""
+    the path, or the command line; ``origin`` names a command in messages where it is not
+    the mfaenv config's (``mfa_process of profile 'alice'``)."""
 
-    __slots__ = ("kind", "target")
+    __slots__ = ("kind", "origin", "target")
 
-    def __init__(self, kind: str, target: str) -> None:
+    def __init__(self, kind: str, target: str, origin: str | None = None) -> None:
         self.kind = kind
         self.target = target
+        self.origin = origin
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Source):
@@ -74,7 +76,7 @@ class Source:
             return _from_pass(self.target)
         if self.kind == "file":
             return str(_totp_from_file(os.path.expanduser(self.target)).at(now))
-        return _from_command(self.target)
+        return _from_command(self.target, self.origin)
 
     def period(self) -> int:
         if self.kind == "file":
@@ -137,15 +139,19 @@ def _from_pass(entry: str) -> str:
     raise MfaEnvError(f"pass otp {entry} failed with status {result.returncode}")
 
 
-def _from_command(line: str) -> str:
+def _from_command(line: str, origin: str | None = None) -> str:
     import shlex
     import subprocess
 
+    what = origin or "the TOTP command"
     try:
         argv = shlex.split(line)
     except ValueError as err:
-        raise MfaEnvError(f"cannot read the TOTP command {line!r}: {err}") from None
+        raise MfaEnvError(f"cannot read {what} {line!r}: {err}") from None
     name = argv[0] if argv else line
+    if not argv:
+        raise MfaEnvError(f"{what} is empty")
+    what = f"{origin} ({name!r})" if origin else f"the TOTP command {name!r}"
     try:
         result = subprocess.run(  # noqa: S603 - the user's own program, no shell
             argv,
@@ -157,16 +163,14 @@ def _from_command(line: str) -> str:
             check=False,
         )
     except FileNotFoundError:
-        raise MfaEnvError(f"cannot run the TOTP command {name!r}: not found") from None
+        raise MfaEnvError(f"cannot run {what}: not found") from None
     except PermissionError:
-        raise MfaEnvError(f"cannot run the TOTP command {name!r}: permission denied") from None
+        raise MfaEnvError(f"cannot run {what}: permission denied") from None
     except subprocess.TimeoutExpired:
-        raise MfaEnvError(
-            f"the TOTP command {name!r} did not finish within {COMMAND_TIMEOUT}s"
-        ) from None
+        raise MfaEnvError(f"{what} did not finish within {COMMAND_TIMEOUT}s") from None
     if result.returncode != 0:
-        raise MfaEnvError(f"the TOTP command {name!r} failed with status {result.returncode}")
-    return _checked(result.stdout, f"the TOTP command {name!r}")
+        raise MfaEnvError(f"{what} failed with status {result.returncode}")
+    return _checked(result.stdout, what)
 
 
 def _totp_from_file(path: str) -> TOTP:

@@ -126,6 +126,7 @@ SAMPLES = {
     "role_mode": "chain",
     "profile_name": "dev-session",
     "keystore": "pass:aws/dev-keys",
+    "prompt": "dialog",
 }
 
 
