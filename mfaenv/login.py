@@ -303,6 +303,9 @@ class Login:
             return cached
         source = self.lasting_source(request)
         if source is None:
+            chained = self.chained_role_session(request)
+            if chained is not None:
+                return chained
             from mfaenv.terminal import terminal_available
 
             self.margin = REUSE_MARGIN
@@ -315,17 +318,47 @@ class Login:
                 raise MfaEnvError(self.ended(request) or reason or "no MFA session")
         return self.session()
 
+    def chained_role_session(self, request: Request) -> Session | None:
+        """A new role session chained from the source profile's cached MFA session, which
+        needs no code (so no terminal) while that session lives at all; None when the
+        request is no chained role or that MFA session is not cached or has ended."""
+        from mfaenv.limits import DIRECT
+
+        if self.cached_without_role(request):
+            return None
+        role = self.role()
+        if role is None or self.config().profile(request.profile).role_mode == DIRECT:
+            return None
+        source = Request(profile=role.source_profile, explicit_profile=role.explicit_source)
+        margin, self.margin = self.margin, 0
+        try:
+            mfa, _ = self.reuse(source)
+            if mfa is None:
+                return None
+            saved = self.saved_names(request)
+            session = self.role_session(role, None)
+        finally:
+            self.margin = margin
+        self.write_saved(session, saved)
+        return session
+
+    def cached_without_role(self, request: Request) -> bool:
+        """Whether ``request`` names no role and its cached session is a plain MFA session:
+        then the AWS files (and botocore) need not be opened to learn there is no role."""
+        if request.role is not None:
+            return False
+        try:
+            cached = self.cache.load_session(request.cache_name)
+        except UntrustedFile:
+            return False
+        return cached is not None and cached.role_arn is None
+
     def lasting_source(self, request: Request) -> Source | None:
         """The TOTP source for ``request``. SDKs call credential_process on each request
         once the end is near: for a cached MFA session (no role) the AWS files, and so
         botocore, are not opened just to learn that there is no source."""
-        if request.role is None:
-            try:
-                cached = self.cache.load_session(request.cache_name)
-            except UntrustedFile:
-                cached = None
-            if cached is not None and cached.role_arn is None:
-                return self.totp_source(request.profile)
+        if self.cached_without_role(request):
+            return self.totp_source(request.profile)
         role = self.role()
         return self.totp_source(role.source_profile if role else request.profile)
 
