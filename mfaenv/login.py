@@ -654,6 +654,7 @@ class Login:
                     aws_profile=aws_profile,
                     region=region,
                     duration=kept,
+                    role_mode=mode,
                 )
 
             return self.spend_code(
@@ -682,6 +683,7 @@ class Login:
             aws_profile=aws_profile,
             region=region,
             duration=kept,
+            role_mode=mode,
         )
         try:
             self.cache.save_session(session, request.cache_name, self.config().follow)
