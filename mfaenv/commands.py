@@ -74,6 +74,18 @@ def requested_profile(args: Args, environ: Mapping[str, str]) -> tuple[str, bool
     return args.profile or environ.get("AWS_PROFILE") or "default", args.profile is not None
 
 
+def acted_on_profile(args: Args, state: ShellState) -> tuple[str, bool]:
+    """The profile a command that acts on one (rotate-key, enroll, keys import) acts on:
+    --profile; else, in a shell holding a session, the session's own profile (not
+    ``default`` nor the AWS_PROFILE set aside); else as ``requested_profile``."""
+    environ = state.without(SESSION)
+    held = state.environ.get(SESSION.marker, "") if state.active(SESSION) else ""
+    if args.profile is not None or not held:
+        return requested_profile(args, environ)
+    # As --profile unless it is the profile the environment points at (keys there count).
+    return held, (environ.get("AWS_PROFILE") or "default") != held
+
+
 def build_request(args: Args, environ: Mapping[str, str]) -> Request:
     from mfaenv.login import Request
 
@@ -338,7 +350,7 @@ def enroll(args: Args, clock: Clock) -> int:
     from mfaenv.totp import Source
 
     state = ShellState.from_process()
-    profile, explicit = requested_profile(args, state.without(SESSION))
+    profile, explicit = acted_on_profile(args, state)
     enroll_device(
         Request(profile=profile, explicit_profile=explicit),
         state.without(SESSION),
@@ -355,7 +367,7 @@ def rotate_key(args: Args, clock: Clock) -> int:
     from mfaenv.rotate import rotate_key as rotate
 
     state = ShellState.from_process()
-    profile, explicit = requested_profile(args, state.without(SESSION))
+    profile, explicit = acted_on_profile(args, state)
     rotate(Request(profile=profile, explicit_profile=explicit), state.without(SESSION), clock)
     return 0
 
@@ -364,7 +376,7 @@ def keys(args: Args, clock: Clock) -> int:
     from mfaenv.keystore import KeyStore, import_keys
 
     state = ShellState.from_process()
-    profile, _ = requested_profile(args, state.without(SESSION))
+    profile, _ = acted_on_profile(args, state)
     store = KeyStore.parse(str(args.store)).for_profile(profile)
     import_keys(profile, store, state.without(SESSION))
     return 0

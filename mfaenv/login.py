@@ -472,7 +472,7 @@ class Login:
             if code is None:
                 from mfaenv.terminal import ask_code
 
-                code = ask_code(device.serial)
+                code = ask_code(device.serial, profile=self.request.profile)
                 if code is None:
                     raise MfaEnvError("no MFA code: give one (mfa 123456) or set a TOTP source")
             if used(code):
