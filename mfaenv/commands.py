@@ -153,12 +153,17 @@ def init(args: Args, clock: Clock) -> int:
 
 def _may_want_auto() -> bool:
     """Whether the config may say ``auto = true`` (mfaenv.autostart): a look at its text,
-    found as mfaenv.files finds it, so init imports nothing more for everyone else."""
-    if not sys.platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
-        return True  # platformdirs places it: autostart finds it
-    home = os.environ.get("XDG_CONFIG_HOME", "").strip() or os.path.expanduser("~/.config")
+    found as mfaenv.files finds it (MFAENV_CONFIG, else in XDG_CONFIG_HOME when that is an
+    absolute path), so init imports nothing more for everyone else."""
+    path = os.environ.get("MFAENV_CONFIG", "")
+    if not path:
+        if not sys.platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
+            return True  # platformdirs places it: autostart finds it
+        home = os.environ.get("XDG_CONFIG_HOME", "").strip()
+        home = home if os.path.isabs(home) else os.path.expanduser("~/.config")
+        path = os.path.join(home, "mfaenv", "config.toml")
     try:
-        with open(os.path.join(home, "mfaenv", "config.toml"), "rb") as handle:
+        with open(path, "rb") as handle:
             return b"auto" in handle.read(256 * 1024)
     except OSError:
         return False

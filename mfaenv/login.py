@@ -368,10 +368,17 @@ class Login:
             stale = self.cache.load_session(request.cache_name)
         except UntrustedFile:
             return None
-        if stale is None or stale.expires > self.clock.now():
+        if stale is None or stale.expires - self.clock.now() > self.margin:
             return None
+        left = stale.expires - self.clock.now()
+        if left > 0:  # within the margin: too near its end to hand out
+            from mfaenv.timefmt import format_remaining
+
+            ended = f"has ended ({format_remaining(int(left))} left, too close to its end to use)"
+        else:
+            ended = "has ended"
         return (
-            f"the MFA session of profile {request.profile!r} has ended: run "
+            f"the MFA session of profile {request.profile!r} {ended}: run "
             f"`mfa CODE --profile {request.profile}` with a code from your MFA device"
         )
 
@@ -383,7 +390,7 @@ class Login:
         except UntrustedFile as err:
             return None, f"{err}; not using it: run `mfa CODE` for a new session"
         if session is None:
-            return None, (
+            return None, self.ended(request) or (
                 f"no cached MFA session for profile {profile!r}; run `mfa CODE` with a code "
                 "from your MFA device, or set a TOTP source (totp in the mfaenv config, or --totp)"
             )
