@@ -255,6 +255,10 @@ class Login:
             self.reused = True
             return cached
         role = self.role()
+        if role is not None and request.code is None:
+            chained = self.chained_role_session(request)  # no code while the MFA session lives
+            if chained is not None:
+                return chained
         source = self.totp_source(role.source_profile if role else request.profile)
         saved = self.saved_names(request)
         if role is not None:

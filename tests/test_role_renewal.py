@@ -163,3 +163,16 @@ def test_a_long_running_sdk_process_with_no_terminal_outlives_the_role_session(
     assert calls == issued == ["ASIAROLE000000000001", "ASIAROLE000000000002"]
     assert assumed_by(fake_roles) == [SESSION_KEY, SESSION_KEY], "chained, no code"
     assert fake_roles.actions().count("GetSessionToken") == 1
+
+
+def test_mfa_for_a_role_chains_from_an_mfa_session_in_its_last_minutes_without_a_code(
+    fake_roles: FakeAws, mfaenv: Mfa, clock: FakeClock
+) -> None:
+    assert mfaenv.mfa("123456").status == 0  # the MFA session of default: 12 hours
+    clock.time += 12 * 3600 - 180  # 3 minutes left: too few to reuse it, enough to chain
+    fake_roles.answers["AssumeRole"] = assume_role_reply(12 * 3600 + 3600)  # as AWS sees it
+    run = mfaenv.mfa("--profile", "admin")
+    assert run.status == 0, run.stderr
+    assert f"export AWS_ACCESS_KEY_ID='{ROLE_KEY}'" in run.stdout
+    assert assumed_by(fake_roles) == [SESSION_KEY]
+    assert fake_roles.actions().count("GetSessionToken") == 1
