@@ -128,8 +128,8 @@ def enroll(
                 f"Scan this with your authenticator app, or type the secret by hand.\n"
                 f"{_qr(uri)}{uri}\nsecret: {secret}\n"
             )
-            first = ask_code(serial, "first code") or ""
-            second = ask_code(serial, "the code after it") or ""
+            first = ask_code(serial, "first code", request.profile) or ""
+            second = ask_code(serial, "the code after it", request.profile) or ""
         aws.enable_mfa_device(key, user, serial, first, second)
     except BaseException:
         try:
