@@ -105,6 +105,9 @@ def _sandbox_note(environ: Mapping[str, str]) -> str:
     return joinable(environ)
 
 
+_LOADERS: dict[str, Any] = {}
+
+
 class Gateway:
     """One botocore session for one command, pointed at one profile at a time."""
 
@@ -118,6 +121,10 @@ class Gateway:
             self._session = botocore.session.Session()
         except botocore.exceptions.BotoCoreError as err:
             raise MfaEnvError(f"cannot read your AWS config: {err}") from None
+        # botocore's data files (endpoints, service models) are parsed once per process,
+        # not once per gateway: the credential server makes one for each renewal.
+        loader = _LOADERS.setdefault("data", self._session.get_component("data_loader"))
+        self._session.register_component("data_loader", loader)
         self._environ = environ
         self._clients: dict[tuple[str, str, str | None], Any] = {}
         # The Date of the last reply that made credentials: says how far off our clock is.

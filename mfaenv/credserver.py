@@ -138,18 +138,21 @@ class Supplier:
         self.cache = cache
         self.clock = clock
         self.directory = os.path.join(cache.root, "sessions")
+        self.path = cache.session_path(request.cache_name)
         self.lock = threading.Lock()
         self.told: str | None = None  # the last failure said on the terminal
         self.stamp = self._stamp()
         self._serve(first, clock.now())
 
-    def _stamp(self) -> tuple[int, int, int]:
-        """Any session written (atomically, by a rename) changes the directory."""
+    def _stamp(self) -> tuple[int, int]:
+        """Any session written (atomically, by a rename) changes the directory, and gives
+        the session's file a new inode."""
         try:
-            info = os.stat(self.directory)
+            directory = os.stat(self.directory).st_mtime_ns
+            own = os.stat(self.path).st_ino
         except OSError:
-            return (0, 0, 0)
-        return (info.st_mtime_ns, info.st_ino, info.st_ctime_ns)
+            return (0, 0)
+        return (directory, own)
 
     def _serve(self, session: Session, now: float) -> None:
         self.answer = response(200, credentials_document(session))
@@ -263,18 +266,32 @@ class Endpoint:
     def _handle(self, conn: socket.socket) -> None:
         try:
             with conn:
+                head = self._read(conn)
                 try:
-                    reply = self.answer(self._read(conn))
-                except OSError:
-                    raise
+                    reply = self.answer(head)
                 except Exception:  # noqa: BLE001 - one request must not end the server
-                    reply = refusal(500, "InternalError", "internal error (MFAENV_DEBUG=1)")
+                    reply = refusal(500, "InternalError", "internal error")
                 conn.settimeout(REQUEST_DEADLINE)
                 conn.sendall(reply)
+                if isinstance(head, int):
+                    self._drain(conn)
         except OSError:
             pass  # the client went away
         finally:
             self._slots.release()
+
+    def _drain(self, conn: socket.socket) -> None:
+        """After an error in mid-request: read what the client still sends (for a while,
+        up to a limit), so that it gets the answer rather than a reset connection."""
+        conn.shutdown(socket.SHUT_WR)
+        deadline = self.clock.monotonic() + REQUEST_DEADLINE
+        for _ in range(256):
+            left = deadline - self.clock.monotonic()
+            if left <= 0:
+                return
+            conn.settimeout(left)
+            if not conn.recv(65536):
+                return
 
     def _read(self, conn: socket.socket) -> bytes | int:
         """The request's head, or the status of what is wrong with it."""
