@@ -38,7 +38,8 @@ _ENVIRONMENT = (
 
 _EXIT = (
     "0 on success; 1 for a refusal; 2 for a usage error; 70 for an internal error; "
-    "130 after Ctrl-C; for mfa exec, the status of the command."
+    "130 after Ctrl-C; for mfa exec, the status of the command (with --server, a command "
+    "killed by a signal ends mfaenv by the same signal)."
 )
 
 
