@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 import pytest
 from conftest import SECRET, Home, Mfa, need, refused, write_config
 from fakeaws import SERIAL, USER_ARN, FakeAws, Reply, Request, _result, identity_reply
+from terminal import Terminal
 
 from mfaenv.cache import Cache
 from mfaenv.session import Credentials, Session, fingerprint
@@ -642,3 +643,48 @@ def test_when_mfaenv_is_killed_the_server_is_gone_with_it(
         assert refused_connection(uri), "but holds no server: it did not inherit the socket"
     finally:
         os.kill(pid, signal.SIGKILL)
+
+
+COUNT_INTERRUPTS = """
+import signal, sys, time
+got = []
+signal.signal(signal.SIGINT, lambda *_: got.append(1))
+print("ready", flush=True)
+while not got:
+    time.sleep(0.01)
+time.sleep(0.5)  # a second one, sent on, would have come by now
+print(f"interrupts {len(got)}", flush=True)
+sys.exit(len(got))
+"""
+
+
+def test_ctrl_c_reaches_the_command_once(fake_aws: FakeAws, home: Home, offset: Offset) -> None:
+    """The terminal sends it to mfaenv and the command alike: mfaenv does not send it again
+    (a second Ctrl-C tells terraform to stop at once)."""
+    cache_mfa_session(home, offset, 12 * 3600)
+    terminal = Terminal(
+        ["mfaenv", "exec", "--server", "--", sys.executable, "-c", COUNT_INTERRUPTS],
+        dict(os.environ),
+    )
+    try:
+        terminal.read_until("ready")
+        terminal.send("\x03")
+        terminal.read_until(r"interrupts \d")
+        assert "interrupts 1" in terminal.text
+        _, status = os.waitpid(terminal.pid, 0)
+    except BaseException:
+        terminal.close()
+        raise
+    os.close(terminal.fd)
+    assert os.waitstatus_to_exitcode(status) == 1, "the command's status"
+
+
+def test_an_interrupt_sent_to_mfaenv_is_passed_on_once(
+    fake_aws: FakeAws, home: Home, offset: Offset, served: list[Served]
+) -> None:
+    cache_mfa_session(home, offset, 12 * 3600)
+    server = serve(served, ["--", sys.executable, "-c", COUNT_INTERRUPTS])
+    assert server.line() == "ready"
+    server.process.send_signal(signal.SIGINT)
+    assert server.line() == "interrupts 1"
+    assert server.finish() == (1, "")
