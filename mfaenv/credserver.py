@@ -380,6 +380,42 @@ def command_environ(environ: Mapping[str, str], endpoint: Endpoint) -> dict[str,
     return values
 
 
+# Settings of the default profile in the AWS config that every SDK's chain takes before
+# the endpoint (the credentials file is hidden from CMD; the config file is not).
+SHADOWING = (
+    "aws_access_key_id",
+    "credential_process",
+    "role_arn",
+    "sso_session",
+    "sso_start_url",
+    "web_identity_token_file",
+    "login_session",
+)
+
+
+def shadowing(environ: Mapping[str, str]) -> str | None:
+    """What in the AWS config would make CMD's SDKs skip the endpoint, as a warning."""
+    import configparser
+
+    path = environ.get("AWS_CONFIG_FILE") or os.path.join(
+        environ.get("HOME") or os.path.expanduser("~"), ".aws", "config"
+    )
+    parser = configparser.RawConfigParser(strict=False)
+    try:
+        parser.read(os.path.expanduser(path), encoding="utf-8")
+    except (configparser.Error, UnicodeDecodeError, OSError):
+        return None
+    if not parser.has_section("default"):
+        return None
+    found = [name for name in SHADOWING if parser.has_option("default", name)]
+    if not found:
+        return None
+    return (
+        f"the default profile in {printable(path)} has {found[0]}, which SDKs take before "
+        "the credential server: the command would not use the server's session"
+    )
+
+
 def serve_command(
     command: Sequence[str],
     environ: Mapping[str, str],
@@ -390,6 +426,9 @@ def serve_command(
     """Run ``command`` with the endpoint in ``environ``; its exit status (or its death by
     a signal, passed on) once it has ended and the server has stopped."""
     endpoint = Endpoint(supplier, listen, clock)
+    problem = shadowing(environ)
+    if problem is not None:
+        warn(problem)
     waiting = hasattr(signal, "sigwaitinfo")
     blocked = {*FORWARDED, signal.SIGCHLD}
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # never ignored: CMD's end must be seen

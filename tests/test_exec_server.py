@@ -688,3 +688,17 @@ def test_an_interrupt_sent_to_mfaenv_is_passed_on_once(
     server.process.send_signal(signal.SIGINT)
     assert server.line() == "interrupts 1"
     assert server.finish() == (1, "")
+
+
+def test_a_default_profile_that_would_come_before_the_server_is_warned_about(
+    fake_aws: FakeAws, home: Home, offset: Offset, served: list[Served]
+) -> None:
+    cache_mfa_session(home, offset, 12 * 3600)
+    with home.aws_config.open("a") as out:
+        out.write("\n[default]\ncredential_process = some-tool\n")
+    server = serve(served, ["--", "true"])
+    assert server.finish() == (
+        0,
+        f"mfaenv: the default profile in {home.aws_config} has credential_process, which SDKs "
+        "take before the credential server: the command would not use the server's session\n",
+    )
