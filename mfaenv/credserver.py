@@ -389,7 +389,6 @@ SHADOWING = (
     "sso_session",
     "sso_start_url",
     "web_identity_token_file",
-    "login_session",
 )
 
 
