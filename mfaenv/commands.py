@@ -210,7 +210,10 @@ def _exec_server(args: Args, state: ShellState, clock: Clock, command: list[str]
     login = Login(request, environ, clock=clock)
     session = login.session()
     change = state.apply(SESSION, session_values(session))
-    supplier = Supplier(request, environ, login.cache, clock, session)
+    # --save-as is done now, not again for the cached session at each request; new
+    # sessions still go where it is saved (mfaenv.saveas).
+    later = request.replace(save_as=None)
+    supplier = Supplier(later, environ, login.cache, clock, session)
     return serve_command(command, state.after(change).environ, supplier, args.listen, clock)
 
 
