@@ -702,3 +702,21 @@ def test_a_default_profile_that_would_come_before_the_server_is_warned_about(
         f"mfaenv: the default profile in {home.aws_config} has credential_process, which SDKs "
         "take before the credential server: the command would not use the server's session\n",
     )
+
+
+def test_a_command_that_is_not_there_is_said_and_nothing_serves(
+    fake_aws: FakeAws, home: Home, offset: Offset
+) -> None:
+    cache_mfa_session(home, offset, 12 * 3600)
+    done = subprocess.run(
+        ["mfaenv", "exec", "--server", "--", "no-such-command-here"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (
+        127,
+        "",
+        "mfaenv: cannot run 'no-such-command-here': not found\n",
+    )
