@@ -74,7 +74,7 @@ __mfaenv_session_verb() {
         fi
     done
     if [[ $verb == exec ]]; then
-        __mfaenv_complete "${session[@]}" --
+        __mfaenv_complete "${session[@]}" --server --listen --
     else
         __mfaenv_complete "${session[@]}"
     fi
@@ -147,7 +147,9 @@ _mfa() {
             __mfaenv_complete 1h 8h 12h
             return
             ;;
-        --serial | --role | --save-as | --name | --destination | --service | --open-with) return ;;
+        --serial | --role | --save-as | --name | --destination | --service | --open-with | --listen)
+            return
+            ;;
     esac
     if ((COMP_CWORD == 1)); then
         case $command:$cur in

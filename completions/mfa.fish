@@ -58,6 +58,8 @@ for __mfaenv_command in mfa mfaenv
     complete -c $__mfaenv_command -n $when -l totp -x -a 'pass: file: command:' -d 'Where codes come from'
     complete -c $__mfaenv_command -n $when -l role -x -d 'ARN of a role to assume'
     complete -c $__mfaenv_command -n $when -l save-as -x -d 'Also write the session as this profile'
+    complete -c $__mfaenv_command -n "__fish_seen_subcommand_from exec; and not contains -- -- (commandline -opc)" -l server -d 'A local credential endpoint that renews, not keys'
+    complete -c $__mfaenv_command -n "__fish_seen_subcommand_from exec; and not contains -- -- (commandline -opc)" -l listen -x -d 'With --server, the address to listen on'
     # After `exec ... --`, complete the command to run.
     complete -c $__mfaenv_command -n "__fish_seen_subcommand_from exec; and contains -- -- (commandline -opc)" -x -a '(__fish_complete_subcommand --fcs-skip=2)'
 

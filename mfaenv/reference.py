@@ -163,7 +163,11 @@ EXIT_STATUS: tuple[tuple[str, str], ...] = (
     ("2", "a usage error"),
     ("70", "an internal error (a bug: MFAENV_DEBUG=1 shows the traceback)"),
     ("130", "interrupted (Ctrl-C)"),
-    ("other", "mfa exec: the status of the command"),
+    (
+        "other",
+        "mfa exec: the status of the command (with --server, a command killed by a "
+        "signal ends mfaenv by the same signal)",
+    ),
 )
 
 
