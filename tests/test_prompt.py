@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import init_command, need, run_shell
+from conftest import NO_RC, every_shell, init_command, kind, need, run_shell
 from fakeaws import SERIAL, FakeAws, session_token_reply
 from terminal import Terminal
 
@@ -20,7 +20,7 @@ NOW_MARGIN = 30  # seconds kept clear of a minute boundary, so the text cannot t
 
 def _segment_in(shell: str, env: dict[str, str], tmp_path: Path) -> str:
     out = tmp_path / "segment"
-    if shell == "fish":
+    if kind(shell) == "fish":
         script = f"{init_command(shell)}; mfa_prompt > {out}"
     else:
         script = f'{init_command(shell)}; __mfaenv_prompt_hook; printf %s "$MFAENV_SEGMENT" > {out}'
@@ -39,6 +39,7 @@ def _segment_in(shell: str, env: dict[str, str], tmp_path: Path) -> str:
         (-60, "aws:dev expired"),
     ],
 )
+@every_shell
 def test_the_segment_shows_profile_and_time_left_like_mfaenv_prompt(
     shell: str, left: int, expected: str, tmp_path: Path
 ) -> None:
@@ -52,6 +53,7 @@ def test_the_segment_is_empty_without_a_session(shell: str, tmp_path: Path) -> N
     assert _segment_in(shell, dict(os.environ), tmp_path) == ""
 
 
+@every_shell
 def test_the_format_and_the_warning_style_can_be_set(shell: str, tmp_path: Path) -> None:
     env = dict(os.environ, MFAENV_PROFILE="dev", MFAENV_PROMPT_FORMAT="%t left (%p)")
     env["MFAENV_EXPIRES"] = str(int(time.time()) + 10 * 60 + NOW_MARGIN)
@@ -72,9 +74,10 @@ def test_a_profile_name_is_shown_literally(shell: str, tmp_path: Path) -> None:
     env["MFAENV_EXPIRES"] = str(int(time.time()) + 5 * 60 + NOW_MARGIN)
     text = _segment_in(shell, env, tmp_path)
     # zsh expands % in the prompt, so its segment doubles them; the others are literal.
-    assert text == ("aws:a%%tb$(x) 5m" if shell == "zsh" else "aws:a%tb$(x) 5m")
+    assert text == ("aws:a%%tb$(x) 5m" if kind(shell) == "zsh" else "aws:a%tb$(x) 5m")
 
 
+@every_shell
 def test_a_tampered_expiry_is_not_evaluated(shell: str, tmp_path: Path) -> None:
     env = dict(os.environ, MFAENV_PROFILE="dev", MFAENV_EXPIRES=f"a[$(touch {tmp_path}/pwned)]")
     assert _segment_in(shell, env, tmp_path) == ""
@@ -84,10 +87,10 @@ def test_a_tampered_expiry_is_not_evaluated(shell: str, tmp_path: Path) -> None:
 def _processes_started(shell: str, renders: int, env: dict[str, str], tmp_path: Path) -> int:
     """How many processes the shell starts in all: init plus ``renders`` prompt hooks."""
     strace = need("strace")
-    call = "mfa_prompt >/dev/null" if shell == "fish" else "__mfaenv_prompt_hook"
+    call = "mfa_prompt >/dev/null" if kind(shell) == "fish" else "__mfaenv_prompt_hook"
     script = init_command(shell) + "\n" + f"{call}\n" * renders
     log = tmp_path / f"strace-{shell}-{renders}"
-    flags = {"bash": ["--norc"], "zsh": ["-f"], "fish": ["--no-config"]}[shell]
+    flags = NO_RC[kind(shell)]
     subprocess.run(
         [
             strace,
@@ -117,6 +120,7 @@ def _processes_started(shell: str, renders: int, env: dict[str, str], tmp_path: 
     return started
 
 
+@every_shell
 @pytest.mark.parametrize("session", [True, False], ids=["session", "no-session"])
 def test_a_prompt_render_starts_no_process(shell: str, session: bool, tmp_path: Path) -> None:
     env = dict(os.environ)
@@ -150,22 +154,23 @@ def test_the_zsh_hook_is_added_once(tmp_path: Path) -> None:
 
 def _interactive(shell: str, tmp_path: Path) -> Terminal:
     env = dict(os.environ, TERM="dumb", NO_COLOR="1")
-    if shell == "bash":
+    if kind(shell) == "bash":
         rc = tmp_path / "bashrc"
         rc.write_text(init_command("bash") + "\nPS1='[${MFAENV_SEGMENT}]$ '\n")
-        argv = [need("bash"), "--rcfile", str(rc), "-i"]
-    elif shell == "zsh":
+        argv = [need(shell), "--rcfile", str(rc), "-i"]
+    elif kind(shell) == "zsh":
         (tmp_path / ".zshrc").write_text(
             init_command("zsh") + "\nsetopt PROMPT_SUBST\nPROMPT='[${MFAENV_SEGMENT}]$ '\n"
         )
         env["ZDOTDIR"] = str(tmp_path)
-        argv = [need("zsh"), "-i"]
+        argv = [need(shell), "-i"]
     else:
         setup = init_command("fish") + "; function fish_prompt; printf '[%s]$ ' (mfa_prompt); end"
-        argv = [need("fish"), "--no-config", "-i", "-C", setup]
+        argv = [need(shell), "--no-config", "-i", "-C", setup]
     return Terminal(argv, env)
 
 
+@every_shell
 def test_the_prompt_shows_the_session_after_mfa_and_not_after_off(
     shell: str, fake_aws: FakeAws, tmp_path: Path
 ) -> None:
