@@ -212,8 +212,9 @@ class Fish(Shell):
             "\n# Rendered to a file (mfaenv init fish > FILE): is it older than mfaenv?\n"
             "set -l __mfaenv_file (status current-filename)\n"
             'if test -f "$__mfaenv_file"\n'
-            f"    and test (path mtime -- $__mfaenv_file) -lt (path mtime -- {self.quote(stamp)})\n"
-            f"    printf {message} $__mfaenv_file $__mfaenv_file >&2\n"
+            "    and test (builtin path mtime -- $__mfaenv_file) -lt "
+            f"(builtin path mtime -- {self.quote(stamp)})\n"
+            f"    builtin printf {message} $__mfaenv_file $__mfaenv_file >&2\n"
             "end\n"
         )
 

@@ -133,4 +133,12 @@ mfa_prompt() {
     \builtin print -rn -- "$MFAENV_SEGMENT"
 }
 
-\builtin autoload -Uz add-zsh-hook && add-zsh-hook precmd __mfaenv_prompt_hook
+# Run the hook before each prompt, once: an entry of precmd_functions (not through
+# add-zsh-hook, which would call emulate and autoload as the user's functions of that name).
+() {
+    \builtin emulate -L zsh
+    \builtin typeset -ga precmd_functions
+    if (( ${precmd_functions[(I)__mfaenv_prompt_hook]} == 0 )); then
+        precmd_functions+=(__mfaenv_prompt_hook)
+    fi
+}
