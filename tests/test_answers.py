@@ -482,7 +482,7 @@ def test_the_wheel_is_told_to_install_the_man_page() -> None:
     """hatch_build.py puts the page into the wheel's share/man/man1 (.ci/run checks the
     built wheel); the sdist carries the hook, so a wheel built from it has the page too."""
     if sys.version_info >= (3, 11):
-        import tomllib
+        import tomllib  # novermin (3.11 and later only)
     else:
         import tomli as tomllib
 
