@@ -4,7 +4,7 @@
 # Whatever the user has set, it runs as the shell's defaults would: in zsh every function
 # starts with `emulate -L zsh` (mfaenv init puts it on the first line of each; bash has no
 # such thing, so its code depends on no option); every builtin is called as `\builtin NAME`
-# and every command as `\builtin command NAME`, so that no alias or function of the user
+# and a command as `\builtin command NAME` (bash), so that no alias or function of the user
 # named unset, export, printf, local... takes their place; no simple command may fail,
 # so that errexit cannot end the shell; empty arrays are expanded as ${a[@]+"${a[@]}"},
 # for nounset in bash before 4.4.
