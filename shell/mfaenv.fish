@@ -66,20 +66,27 @@ end
 # fish has no clock of its own. On Linux the time is the boot time (read once, here) plus
 # the seconds since boot, read per prompt from /proc/uptime by a builtin: no process is
 # started. Without /proc (macOS, the BSDs) it costs one `date +%s` at each prompt while
-# the shell holds a session, and none otherwise. (__MFAENV_PROC names another /proc: the
-# tests take it away to run that path.)
+# the shell holds a session, and none otherwise: the time read for the prompt's checks
+# serves its segment too, until the next command starts. (__MFAENV_PROC names another
+# /proc: the tests take it away to run that path.)
 set -g __mfaenv_proc /proc
 set -q __MFAENV_PROC; and set __mfaenv_proc $__MFAENV_PROC
 set -g __mfaenv_btime
 test -r $__mfaenv_proc/stat; and set __mfaenv_btime (string match -rg '^btime (\d+)$' <$__mfaenv_proc/stat)
+set -g __mfaenv_time
 
 function __mfaenv_now
     if test -n "$__mfaenv_btime"; and test -r $__mfaenv_proc/uptime
         read -l __mfaenv_up __mfaenv_idle <$__mfaenv_proc/uptime
         builtin math $__mfaenv_btime + (string split -f1 . -- $__mfaenv_up)
     else
-        command date +%s
+        test -n "$__mfaenv_time"; or set -g __mfaenv_time (command date +%s)
+        builtin printf '%s\n' $__mfaenv_time
     end
+end
+
+function __mfaenv_forget_time --on-event fish_preexec
+    set -g __mfaenv_time
 end
 
 # Whether $argv[1] is a time mfaenv set (whole seconds since 1970, at most 12 digits):
@@ -211,6 +218,7 @@ end
 # Before each prompt. One more check of the same kind (a comparison of two variables)
 # costs microseconds.
 function __mfaenv_prompt_hook --on-event fish_prompt
+    set -g __mfaenv_time
     __mfaenv_follow_check
     __mfaenv_renew_check
     __mfaenv_ended_check

@@ -203,7 +203,8 @@ def test_fish_without_proc_tells_the_time_with_date_only_while_a_session_is_held
 ) -> None:
     """As on macOS: no /proc (__MFAENV_PROC names a directory that does not exist). Nothing
     is said at init or at a prompt, the segment is right, the end is told once, and a
-    prompt costs one `date` while the shell holds a session, none otherwise."""
+    prompt (its checks and its segment) costs one `date` while the shell holds a session,
+    none otherwise."""
     env = dict(os.environ, NO_COLOR="1", __MFAENV_PROC=str(tmp_path / "no-proc"))
     env.update(MFAENV_PROFILE="dev", MFAENV_EXPIRES=str(int(time.time()) + 37 * 60 + NOW_MARGIN))
     assert _segment_in(shell, env, tmp_path) == "aws:dev 37m"
@@ -223,7 +224,7 @@ def test_fish_without_proc_tells_the_time_with_date_only_while_a_session_is_held
 def _dates(shell: str, renders: int, env: dict[str, str], tmp_path: Path) -> int:
     """How many `date` processes the shell runs in all: init plus ``renders`` prompts."""
     log = tmp_path / f"strace-dates-{renders}"
-    script = init_command(shell) + "\n" + "mfa_prompt >/dev/null\n" * renders
+    script = init_command(shell) + "\n" + "emit fish_prompt; mfa_prompt >/dev/null\n" * renders
     argv = [need("strace"), "-f", "--seccomp-bpf", "-qq", "-e", "trace=execve", "-o", str(log)]
     subprocess.run(
         [*argv, need(shell), "--no-config", "-c", script],
