@@ -112,11 +112,15 @@ def _processes_started(shell: str, renders: int, env: dict[str, str], tmp_path: 
         timeout=120,
     )
     started = 0
-    for line in log.read_text().splitlines():
+    lines = log.read_text().splitlines()
+    for line in lines:
         if "CLONE_THREAD" in line or "resumed>" in line:
             continue  # a thread is not a process; a resumed call was counted when it began
         if re.search(r"\b(execve|clone3?|v?fork)\(", line):
             started += 1
+    # strace follows the shell itself, not only a wrapper that execs it (fish 4's): it sees
+    # the shell start mfaenv init.
+    assert any('"-m", "mfaenv", "init"' in line for line in lines), "\n".join(lines)
     return started
 
 
