@@ -66,9 +66,9 @@ end
 # fish has no clock of its own. On Linux the time is the boot time (read once, here) plus
 # the seconds since boot, read per prompt from /proc/uptime by a builtin: no process is
 # started. Without /proc (macOS, the BSDs) it costs one `date +%s` at each prompt while
-# the shell holds a session, and none otherwise: the time read for the prompt's checks
-# serves its segment too, until the next command starts. (__MFAENV_PROC names another
-# /proc: the tests take it away to run that path.)
+# the shell holds a session, and none otherwise: in an interactive shell the time read for
+# the prompt's checks serves its segment too, until the next command starts.
+# (__MFAENV_PROC names another /proc: the tests take it away to run that path.)
 set -g __mfaenv_proc /proc
 set -q __MFAENV_PROC; and set __mfaenv_proc $__MFAENV_PROC
 set -g __mfaenv_btime
@@ -80,7 +80,9 @@ function __mfaenv_now
         read -l __mfaenv_up __mfaenv_idle <$__mfaenv_proc/uptime
         builtin math $__mfaenv_btime + (string split -f1 . -- $__mfaenv_up)
     else
-        test -n "$__mfaenv_time"; or set -g __mfaenv_time (command date +%s)
+        if not status is-interactive; or test -z "$__mfaenv_time"
+            set -g __mfaenv_time (command date +%s)
+        end
         builtin printf '%s\n' $__mfaenv_time
     end
 end

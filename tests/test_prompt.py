@@ -231,7 +231,7 @@ def _dates(shell: str, renders: int, env: dict[str, str], tmp_path: Path) -> int
     script = init_command(shell) + "\n" + "emit fish_prompt; mfa_prompt >/dev/null\n" * renders
     argv = [need("strace"), "-f", "--seccomp-bpf", "-qq", "-e", "trace=execve", "-o", str(log)]
     subprocess.run(
-        [*argv, need(shell), "--no-config", "-c", script],
+        [*argv, need(shell), "--no-config", "--interactive", "-c", script],
         env=env,
         check=True,
         capture_output=True,
