@@ -141,7 +141,14 @@ def init(args: Args, clock: Clock) -> int:
     # warns, when sourced, once mfaenv is installed anew after it was rendered.
     to_file = stat.S_ISREG(os.fstat(sys.stdout.fileno()).st_mode)
     stamp = os.path.join(os.path.dirname(os.path.realpath(__file__)), "__init__.py")
-    code = shell.render_init(own_command(), PASSTHROUGH, EVAL_VERBS, stamp if to_file else None)
+    # Evaluated at once, the time now is a clock for a shell that has none (bash 3.2).
+    code = shell.render_init(
+        own_command(),
+        PASSTHROUGH,
+        EVAL_VERBS,
+        stamp if to_file else None,
+        epoch=None if to_file else int(clock.now()),
+    )
     if not to_file and _may_want_auto():
         from mfaenv.autostart import auto_start, pipe
 
