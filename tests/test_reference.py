@@ -30,6 +30,7 @@ INTERNAL = re.compile(r"^__MFAENV_")
 # The shells' own variables, which the shell files use as every shell script does.
 SHELL_OWN = {
     "EPOCHSECONDS": "bash and zsh's clock",
+    "SECONDS": "bash's seconds since it started: bash 3.2's clock, with an epoch from init",
     "HOME": "where ~ is",
     "PATH": "where commands are",
     "PREFIX": "zsh completion: the word being completed",
