@@ -30,9 +30,9 @@ _FILES = (
 
 _ENVIRONMENT = (
     ("MFAENV_DEBUG=1", "debug lines and tracebacks (without values) on stderr"),
-    ("MFAENV_NO_PROMPT=1", "never ask for a code on the terminal"),
+    ("MFAENV_NO_PROMPT=1", "never ask for a code on the terminal; TOTP sources run with none"),
     ("MFAENV_PROMPT_FORMAT", "the prompt segment: %p profile, %r :ROLE@ACCOUNT, %t time left"),
-    ("AWS_PROFILE", "the profile when --profile is not given (else default)"),
+    ("AWS_PROFILE", "the profile without --profile; a session sets it aside (AWSU_PROFILE)"),
     ("AWS_ENDPOINT_URL", "another STS and IAM endpoint (AWS_ENDPOINT_URL_STS, _IAM too)"),
 )
 
