@@ -218,6 +218,12 @@ def _from_command(line: str) -> str:
             f"the TOTP command {name!r} did not finish within {COMMAND_TIMEOUT}s"
         ) from None
     if result.returncode != 0:
+        if _no_terminal():
+            raise MfaEnvError(
+                f"the TOTP command {name!r} failed with status {result.returncode}, run with no "
+                "terminal (as mfaenv runs it where it may not ask): type `mfa CODE` with a code "
+                "from your device"
+            )
         raise MfaEnvError(f"the TOTP command {name!r} failed with status {result.returncode}")
     return _checked(result.stdout, f"the TOTP command {name!r}")
 
