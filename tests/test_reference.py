@@ -57,7 +57,7 @@ def _python_names() -> set[str]:
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                if re.fullmatch(r"(?:__)?(?:AWS|MFAENV|XDG)_[A-Z0-9_]+", node.value):
+                if re.fullmatch(r"(?:__)?(?:AWSU?|MFAENV|XDG)_[A-Z0-9_]+", node.value):
                     names.add(node.value)
             elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
                 owner = ast.unparse(node.func.value)
