@@ -366,13 +366,14 @@ def test_try_opens_the_users_shell_with_mfa_and_the_sandbox_and_leaves_nothing_b
         terminal.read_until(r"MFA session for profile 'mfaenv-sandbox'")
         terminal.send("man -w mfaenv; man -w 5 mfaenv-config; mfa status; exit\r")
         screen = terminal.read_until(r"mfaenv: sandbox stopped")
+        terminal.wait()  # ./try has ended, its clean-up done
     finally:
         terminal.close()
     assert str(try_checkout / ".venv/share/man/man1/mfaenv.1") in screen, "man mfaenv finds it"
     assert str(try_checkout / ".venv/share/man/man5/mfaenv-config.5") in screen, "and man 5"
     assert f"user     {DEMO_ARN}" in screen
     assert rc.read_bytes() == before, "the rc file is as it was"
-    assert not (sandbox_home.cache / "mfaenv").exists(), "no sandbox state left"
+    assert not sandbox_home.cache.exists(), "no sandbox state left, nor the cache it made"
     assert not (sandbox_home.config / "mfaenv").exists(), "no config written"
     assert not list(scratch.glob("mfaenv-try.*")), "its temporary startup files are gone"
 
