@@ -1,8 +1,10 @@
-"""Build hook: the man page, mfaenv(1), made from the parsers when the wheel is built.
+"""Build hook: the man pages, mfaenv(1) and mfaenv-config(5), made when the wheel is built.
 
-It is installed as ``share/man/man1/mfaenv.1``: pipx links it into ``~/.local/share/man``,
-and ``man`` finds a virtual environment's through the ``bin`` on PATH. Made at build
-time, it never falls behind ``--help``; ``python -m mfaenv.manpage`` prints it too.
+They are installed as ``share/man/man1/mfaenv.1`` and ``share/man/man5/mfaenv-config.5``:
+pipx links them into ``~/.local/share/man``, and ``man`` finds a virtual environment's
+through the ``bin`` on PATH. Made at build time from the parsers and mfaenv.reference,
+they never fall behind ``--help`` or the code; ``python -m mfaenv.manpage [--config]``
+prints them too.
 """
 
 from __future__ import annotations
@@ -24,13 +26,14 @@ class ManPage(BuildHookInterface):  # type: ignore[misc,unused-ignore]
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:
         sys.path.insert(0, self.root)
         try:
-            from mfaenv.manpage import render
+            from mfaenv.manpage import render, render_config
         finally:
             sys.path.remove(self.root)
         self._made = tempfile.mkdtemp(prefix="mfaenv-man-")
-        page = Path(self._made, "mfaenv.1")
-        page.write_text(render(), encoding="utf-8")
-        build_data["shared_data"][str(page)] = "share/man/man1/mfaenv.1"
+        for name, section, text in (("mfaenv", 1, render()), ("mfaenv-config", 5, render_config())):
+            page = Path(self._made, f"{name}.{section}")
+            page.write_text(text, encoding="utf-8")
+            build_data["shared_data"][str(page)] = f"share/man/man{section}/{name}.{section}"
 
     def finalize(self, version: str, build_data: dict[str, Any], artifact_path: str) -> None:
         shutil.rmtree(self._made, ignore_errors=True)

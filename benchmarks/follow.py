@@ -1,13 +1,14 @@
 """What following a newer session costs per prompt, per shell.
 
-Run:  python benchmarks/follow.py [--renders N]
+Run:  python benchmarks/follow.py [--renders N] [--markdown docs/speed.md]
 
 Each shell loads `mfaenv init SHELL`, holds a session and runs the prompt hook N times in
 one process; the cost per render is (time with N renders - time with 0) / N, the best of a
 few tries. Rows: following on with the marker unchanged (the everyday case: one `read`
 of a small file), following off (MFAENV_FOLLOW=0), and a session made before following
 existed (no marker). Then `mfaenv sh-follow` as a process: what the first prompt after a
-refresh pays, once. Prints a table; asserts nothing.
+refresh pays, once. Prints a table; asserts nothing. With --markdown PAGE it also writes
+the table into PAGE's <!-- benchmark:follow --> block.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import mdpage
 from prompt import per_process
 
 from mfaenv.cache import Cache, generation
@@ -63,6 +65,7 @@ def _setup(shell: str, marker: str, held: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--renders", type=int, default=2000)
+    parser.add_argument("--markdown", type=Path, metavar="PAGE", help="also write into PAGE")
     args = parser.parse_args()
     base = {k: v for k, v in os.environ.items() if not k.startswith(("MFAENV_", "AWS_"))}
     with tempfile.TemporaryDirectory() as home:
@@ -101,6 +104,20 @@ def main() -> None:
     for shell, on, off, none in rows:
         print(f"{shell:<6} {on:>18} {off:>16} {none:>10}")
     print(f"\nmfaenv sh-follow, once after a change (a process): {once:.1f} microseconds")
+    if args.markdown:
+        lines = [
+            mdpage.machine(),
+            f"`python benchmarks/follow.py --renders {args.renders}`: microseconds per prompt "
+            f"render with a session held, the best of {TRIES} tries.",
+            "",
+            *mdpage.table(
+                ["shell", "following, nothing changed", "MFAENV_FOLLOW=0", "no marker"],
+                [list(row) for row in rows],
+            ),
+            "",
+            f"`mfaenv sh-follow`, once after a change (a process): {once / 1000:.1f} ms.",
+        ]
+        mdpage.write_block(args.markdown, "follow", lines)
 
 
 if __name__ == "__main__":

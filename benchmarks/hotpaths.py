@@ -1,6 +1,7 @@
 """Time mfaenv's everyday paths against `python -c pass`, awsume and plain boto3 (issue #9).
 
 Run:  python benchmarks/hotpaths.py [--rounds N] [--tabs N] [--venv DIR] [--reinstall]
+                                    [--markdown docs/speed.md]
 
 Everything runs in a virtual environment of the benchmark's own (default
 $XDG_CACHE_HOME/mfaenv-bench/venv) with this checkout installed into it as a user gets it
@@ -17,7 +18,8 @@ instead of looking fast.
 All commands run round-robin, a warm-up round and then N rounds, each round starting one
 command further on; each figure is the median. Tab completion is timed inside one shell
 per round: N calls of the completion function, less an empty loop of N turns. Prints
-tables, and a note for each goal missed; exits 0 unless the setup fails.
+tables, and a note for each goal missed; exits 0 unless the setup fails. With --markdown
+PAGE it also writes them into PAGE between <!-- benchmark:hotpaths --> and its end marker.
 """
 
 from __future__ import annotations
@@ -41,6 +43,10 @@ import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import mdpage
 
 REPO = Path(__file__).resolve().parent.parent
 PROFILE = "bench"
@@ -678,8 +684,15 @@ def print_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[str]
         print(line(row))
 
 
-def report(cases: Sequence[Case], results: Mapping[str, Result], tabs: int) -> list[str]:
-    """Prints the tables; returns a note for each goal missed and each failed command."""
+# A table for the Markdown page: its title, headers, rows and a line below it.
+Table = tuple[str, list[str], list[list[str]], str]
+
+
+def report(
+    cases: Sequence[Case], results: Mapping[str, Result], tabs: int, tables: list[Table]
+) -> list[str]:
+    """Prints the tables (and adds them to ``tables``); returns a note for each goal missed
+    and each failed command."""
     notes = []
     for table, title in TABLES.items():
         chosen = [case for case in cases if case.table == table]
@@ -717,8 +730,10 @@ def report(cases: Sequence[Case], results: Mapping[str, Result], tabs: int) -> l
         else:
             headers = ["command", "ms", "iqr", "+ms", "ratio", "goal", ""]
         print_table(title, headers, rows)
-        if table == "session":
-            _session_line(chosen, results)
+        below = _session_line(chosen, results) if table == "session" else ""
+        if below:
+            print(below)
+        tables.append((title, headers, rows, below))
     for name, result in results.items():
         if result.failures:
             notes.append(
@@ -727,16 +742,16 @@ def report(cases: Sequence[Case], results: Mapping[str, Result], tabs: int) -> l
     return notes
 
 
-def _session_line(cases: Sequence[Case], results: Mapping[str, Result]) -> None:
+def _session_line(cases: Sequence[Case], results: Mapping[str, Result]) -> str:
     """mfaenv's time over the plain script: the difference of the medians, and (less
     noisy, since both ran in each round) the median of the differences round by round."""
     ours, plain = (results[case.name] for case in cases)
     if ours.median is None or not plain.median:
-        return
+        return ""
     extra = ours.median - plain.median
     paired = [ours.by_round[r] - plain.by_round[r] for r in ours.by_round if r in plain.by_round]
     same_round = statistics.median(paired)
-    print(
+    return (
         f"mfaenv's extra time: {extra:+.1f} ms, {extra / plain.median * 100:+.1f}% of the "
         f"plain script (goal <= {(NEW_SESSION_GOAL - 1) * 100:.0f}%); round by round: "
         f"{same_round:+.1f} ms, {same_round / plain.median * 100:+.1f}%"
@@ -781,6 +796,29 @@ def describe(python: Path, env: Mapping[str, str]) -> list[str]:
     ]
 
 
+def write_markdown(
+    page: Path, header: Sequence[str], rounds: int, tables: Sequence[Table], notes: Sequence[str]
+) -> None:
+    """The tables as Markdown, in the page's hotpaths block, with the machine and the date."""
+    lines = [
+        f"Run on {mdpage.today()}, `python benchmarks/hotpaths.py --rounds {rounds}`: medians "
+        f"of {rounds} interleaved rounds after a warm-up; iqr = p75 - p25; ratio = ms / the "
+        "row's base.",
+        "",
+        "```",
+        *header,
+        "```",
+    ]
+    for title, headers, rows, below in tables:
+        lines += ["", f"**{title}**", "", *mdpage.table(headers, rows)]
+        if below:
+            lines += ["", below]
+    if notes:
+        lines += ["", "Notes:", "", *(f"- {note}" for note in notes)]
+    mdpage.write_block(page, "hotpaths", lines)
+    print(f"wrote the tables into {page}", file=sys.stderr)
+
+
 # --- main -------------------------------------------------------------------------------------
 
 
@@ -790,6 +828,9 @@ def main() -> int:
     parser.add_argument("--tabs", type=int, default=20, help="Tabs per round (default 20)")
     parser.add_argument("--venv", type=Path, help=f"the venv to use (default {default_venv()})")
     parser.add_argument("--reinstall", action="store_true", help="reinstall mfaenv and awsume")
+    parser.add_argument(
+        "--markdown", type=Path, metavar="PAGE", help="also write the tables into PAGE"
+    )
     args = parser.parse_args()
     if not (1 <= args.rounds <= 1000 and 1 <= args.tabs <= 1000):
         parser.error("--rounds and --tabs take 1 to 1000")
@@ -817,10 +858,13 @@ def main() -> int:
         return 1
     print("\n".join(header))
     print(f"rounds:      {args.rounds} after a warm-up, round-robin; medians, iqr = p75 - p25")
-    notes += bench.notes + report(cases, results, args.tabs)
+    tables: list[Table] = []
+    notes += bench.notes + report(cases, results, args.tabs, tables)
     if notes:
         print("\nnotes")
         print("\n".join(f"- {note}" for note in notes))
+    if args.markdown:
+        write_markdown(args.markdown, header, args.rounds, tables, notes)
     print(f"\ntook {time.monotonic() - started:.0f} s")
     return 0
 

@@ -1,11 +1,13 @@
 """How much a prompt render costs with mfaenv, per shell, against `mfa status` as a process.
 
-Run:  python benchmarks/prompt.py [--renders N]
+Run:  python benchmarks/prompt.py [--renders N] [--markdown docs/speed.md]
 
 Each shell loads `mfaenv init SHELL`, then runs the prompt hook N times in one process;
 the cost per render is (time with N renders - time with 0 renders) / N, the best of a few
 tries. For comparison, `mfaenv status` and `mfaenv prompt` are timed as whole processes,
-which is what a prompt pays when it calls them. Prints a table; asserts nothing.
+which is what a prompt pays when it calls them. Prints a table; asserts nothing. With
+--markdown PAGE it writes the prompt hooks' rows into PAGE's <!-- benchmark:prompt --> block
+(the processes are benchmarks/hotpaths.py's figures there).
 """
 
 from __future__ import annotations
@@ -18,6 +20,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import mdpage
 
 SHELLS = {
     "bash": (["--norc", "-c"], "__mfaenv_prompt_hook", 'eval "$({init})"'),
@@ -78,6 +84,7 @@ def _cached_mfa(env: dict[str, str]) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--renders", type=int, default=2000)
+    parser.add_argument("--markdown", type=Path, metavar="PAGE", help="write the hooks into PAGE")
     args = parser.parse_args()
 
     without = {k: v for k, v in os.environ.items() if not k.startswith("MFAENV_")}
@@ -94,6 +101,7 @@ def main() -> None:
                 f"{per_render(shell, args.renders, without):10.1f}",
             )
         )
+    hooks = list(rows)
     for verb in ("status", "prompt"):
         argv = [sys.executable, "-m", "mfaenv", verb]
         rows.append(
@@ -113,6 +121,19 @@ def main() -> None:
         ("python -c 'import boto3' (for comparison)", boto),
     ):
         print(f"{name:<42} {value:12.1f}")
+    if args.markdown:
+        lines = [
+            mdpage.machine(),
+            f"`python benchmarks/prompt.py --renders {args.renders}`: microseconds per "
+            "render, (time with N renders - time with none) / N, the best of "
+            f"{TRIES} tries.",
+            "",
+            *mdpage.table(
+                ["per render (µs)", "session", "no session"],
+                [[name, on.strip(), off.strip()] for name, on, off in hooks],
+            ),
+        ]
+        mdpage.write_block(args.markdown, "prompt", lines)
 
 
 if __name__ == "__main__":

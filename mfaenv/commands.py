@@ -74,6 +74,18 @@ def requested_profile(args: Args, environ: Mapping[str, str]) -> tuple[str, bool
     return args.profile or environ.get("AWS_PROFILE") or "default", args.profile is not None
 
 
+def acted_on_profile(args: Args, state: ShellState) -> tuple[str, bool]:
+    """The profile a command that acts on one (rotate-key, enroll, keys import) acts on:
+    --profile; else, in a shell holding a session, the session's own profile (not
+    ``default`` nor the AWS_PROFILE set aside); else as ``requested_profile``."""
+    environ = state.without(SESSION)
+    held = state.environ.get(SESSION.marker, "") if state.active(SESSION) else ""
+    if args.profile is not None or not held:
+        return requested_profile(args, environ)
+    # As --profile unless it is the profile the environment points at (keys there count).
+    return held, (environ.get("AWS_PROFILE") or "default") != held
+
+
 def build_request(args: Args, environ: Mapping[str, str]) -> Request:
     from mfaenv.login import Request
 
@@ -129,7 +141,14 @@ def init(args: Args, clock: Clock) -> int:
     # warns, when sourced, once mfaenv is installed anew after it was rendered.
     to_file = stat.S_ISREG(os.fstat(sys.stdout.fileno()).st_mode)
     stamp = os.path.join(os.path.dirname(os.path.realpath(__file__)), "__init__.py")
-    code = shell.render_init(own_command(), PASSTHROUGH, EVAL_VERBS, stamp if to_file else None)
+    # Evaluated at once, the time now is a clock for a shell that has none (bash 3.2).
+    code = shell.render_init(
+        own_command(),
+        PASSTHROUGH,
+        EVAL_VERBS,
+        stamp if to_file else None,
+        epoch=None if to_file else int(clock.now()),
+    )
     if not to_file and _may_want_auto():
         from mfaenv.autostart import auto_start, pipe
 
@@ -141,12 +160,17 @@ def init(args: Args, clock: Clock) -> int:
 
 def _may_want_auto() -> bool:
     """Whether the config may say ``auto = true`` (mfaenv.autostart): a look at its text,
-    found as mfaenv.files finds it, so init imports nothing more for everyone else."""
-    if not sys.platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
-        return True  # platformdirs places it: autostart finds it
-    home = os.environ.get("XDG_CONFIG_HOME", "").strip() or os.path.expanduser("~/.config")
+    found as mfaenv.files finds it (MFAENV_CONFIG, else in XDG_CONFIG_HOME when that is an
+    absolute path), so init imports nothing more for everyone else."""
+    path = os.environ.get("MFAENV_CONFIG", "")
+    if not path:
+        if not sys.platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
+            return True  # platformdirs places it: autostart finds it
+        home = os.environ.get("XDG_CONFIG_HOME", "").strip()
+        home = home if os.path.isabs(home) else os.path.expanduser("~/.config")
+        path = os.path.join(home, "mfaenv", "config.toml")
     try:
-        with open(os.path.join(home, "mfaenv", "config.toml"), "rb") as handle:
+        with open(path, "rb") as handle:
             return b"auto" in handle.read(256 * 1024)
     except OSError:
         return False
@@ -181,6 +205,10 @@ def exec_(args: Args, clock: Clock) -> int:
     command = command[1:] if command[:1] == ["--"] else command
     if not command or not command[0]:
         raise MfaEnvError("nothing to run: mfa exec [--profile P] -- COMMAND [ARGS...]", 2)
+    if args.listen is not None and not args.server:
+        raise MfaEnvError("--listen is for --server: mfa exec --server --listen ADDRESS", 2)
+    if args.server:
+        return _exec_server(args, state, clock, command)
     session = _session(args, state, clock)
     change = state.apply(SESSION, session_values(session))
     environ = state.after(change).environ
@@ -192,6 +220,25 @@ def exec_(args: Args, clock: Clock) -> int:
         raise MfaEnvError(f"cannot run {command[0]!r}: not found", 127) from None
     except PermissionError:
         raise MfaEnvError(f"cannot run {command[0]!r}: permission denied", 126) from None
+
+
+def _exec_server(args: Args, state: ShellState, clock: Clock, command: list[str]) -> int:
+    """``mfa exec --server``: the command gets a credential endpoint that renews
+    (mfaenv.credserver), not keys."""
+    from mfaenv.credserver import Supplier, parse_listen, serve_command
+    from mfaenv.login import Login
+
+    parse_listen(args.listen)  # a mistake is refused before a code is asked
+    environ = state.without(SESSION)
+    request = build_request(args, environ)
+    login = Login(request, environ, clock=clock)
+    session = login.session()
+    change = state.apply(SESSION, session_values(session))
+    # --save-as is done now, not again for the cached session at each request; new
+    # sessions still go where it is saved (mfaenv.saveas).
+    later = request.replace(save_as=None)
+    supplier = Supplier(later, environ, login.cache, clock, session)
+    return serve_command(command, state.after(change).environ, supplier, args.listen, clock)
 
 
 def credential_process(args: Args, clock: Clock) -> int:
@@ -338,7 +385,7 @@ def enroll(args: Args, clock: Clock) -> int:
     from mfaenv.totp import Source
 
     state = ShellState.from_process()
-    profile, explicit = requested_profile(args, state.without(SESSION))
+    profile, explicit = acted_on_profile(args, state)
     enroll_device(
         Request(profile=profile, explicit_profile=explicit),
         state.without(SESSION),
@@ -355,7 +402,7 @@ def rotate_key(args: Args, clock: Clock) -> int:
     from mfaenv.rotate import rotate_key as rotate
 
     state = ShellState.from_process()
-    profile, explicit = requested_profile(args, state.without(SESSION))
+    profile, explicit = acted_on_profile(args, state)
     rotate(Request(profile=profile, explicit_profile=explicit), state.without(SESSION), clock)
     return 0
 
@@ -364,7 +411,7 @@ def keys(args: Args, clock: Clock) -> int:
     from mfaenv.keystore import KeyStore, import_keys
 
     state = ShellState.from_process()
-    profile, _ = requested_profile(args, state.without(SESSION))
+    profile, _ = acted_on_profile(args, state)
     store = KeyStore.parse(str(args.store)).for_profile(profile)
     import_keys(profile, store, state.without(SESSION), clock)
     return 0

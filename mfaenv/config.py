@@ -3,6 +3,7 @@
 ::
 
     duration = "12h"                # default session length
+    prompt = "dialog"               # how to ask for a code: terminal, dialog or none
 
     [profiles.prod]
     serial = "arn:aws:iam::123456789012:mfa/alice"
@@ -18,10 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mfaenv.asking import PROMPTS
 from mfaenv.errors import MfaEnvError
 from mfaenv.files import config_path
 from mfaenv.keystore import KeyStore
 from mfaenv.limits import ROLE_MODES, check_duration
+from mfaenv.reference import CONFIG_KEYS, PROFILE, TOP
 from mfaenv.timefmt import parse_duration
 from mfaenv.totp import Source
 
@@ -36,10 +39,11 @@ class ProfileConfig:
     serial: str | None = None
     duration: int | None = None
     totp: Source | None = None
-    role_mode: str | None = None  # for a role profile: "chain" (default) or "direct"
+    role_mode: str | None = None  # for a role profile: "chain" (default), "direct" or "auto"
     auto: bool | None = None  # a new shell starts in the cached session (mfaenv.autostart)
     save_as: str | None = None  # also write its sessions as this credentials-file profile
     keys: KeyStore | None = None  # where its long-lived key pair is kept (pass:ENTRY)
+    prompt: str | None = None  # how to ask for a code (mfaenv.asking): terminal, dialog, none
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,7 @@ class Config:
     profiles: Mapping[str, ProfileConfig] = field(default_factory=dict)
     follow: bool = True  # shells pick up a newer session of their profile (mfaenv.follow)
     auto: bool = False  # a new shell starts in its profile's cached session (mfaenv.autostart)
+    prompt: str | None = None  # how to ask for a code, for every profile (mfaenv.asking)
 
     def profile(self, name: str) -> ProfileConfig:
         return self.profiles.get(name, ProfileConfig())
@@ -74,24 +79,34 @@ def _bool(value: object) -> bool:
 
 def _role_mode(value: object) -> str:
     if value not in ROLE_MODES:
-        raise ValueError('must be "chain" or "direct"')
+        raise ValueError('must be "chain", "direct" or "auto"')
     return str(value)
 
 
-# Each settable key and how its value is read; the same for the top level and profiles.
-_TOP_KEYS: dict[str, Callable[[object], Any]] = {
+def _prompt(value: object) -> str:
+    if value not in PROMPTS:
+        raise ValueError('must be "terminal", "dialog" or "none"')
+    return str(value)
+
+
+# How a value of each kind of mfaenv.reference.KINDS is read.
+_READERS: dict[str, Callable[[object], Any]] = {
     "duration": _duration,
-    "follow": _bool,
-    "auto": _bool,
-}
-_PROFILE_KEYS: dict[str, Callable[[object], Any]] = {
+    "boolean": _bool,
     "serial": _text,
-    "duration": _duration,
     "totp": lambda value: Source.parse(_text(value)),
     "role_mode": _role_mode,
-    "auto": _bool,
-    "save_as": lambda value: _save_as(_text(value)),
-    "keys": lambda value: KeyStore.parse(_text(value)),
+    "profile_name": lambda value: _save_as(_text(value)),
+    "keystore": lambda value: KeyStore.parse(_text(value)),
+    "prompt": _prompt,
+}
+# The settable keys are the rows of mfaenv.reference.CONFIG_KEYS, the table the man page
+# and docs/configuration.md are made from: a key it lacks is refused as unknown.
+_TOP_KEYS: dict[str, Callable[[object], Any]] = {
+    key: _READERS[kind] for key, where, kind, _ in CONFIG_KEYS if where != PROFILE
+}
+_PROFILE_KEYS: dict[str, Callable[[object], Any]] = {
+    key: _READERS[kind] for key, where, kind, _ in CONFIG_KEYS if where != TOP
 }
 
 
@@ -157,6 +172,7 @@ def load(path: Path | None = None) -> Config:
         profiles=profiles,
         follow=top.get("follow", True),
         auto=top.get("auto", False),
+        prompt=top.get("prompt"),
     )
 
 

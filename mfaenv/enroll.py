@@ -15,6 +15,7 @@ from collections.abc import Mapping
 
 from mfaenv import config as config_file
 from mfaenv.cache import Cache
+from mfaenv.children import child_environment
 from mfaenv.clock import SYSTEM, Clock
 from mfaenv.errors import MfaEnvError, warn
 from mfaenv.files import write_private
@@ -39,6 +40,7 @@ def _store(store: Source, uri: str) -> None:
             result = subprocess.run(  # noqa: S603 - the URI goes on stdin, never in argv
                 ["pass", "otp", "insert", store.target],  # noqa: S607
                 input=uri + "\n",
+                env=child_environment(),
                 capture_output=True,
                 text=True,
                 timeout=60,
@@ -56,6 +58,7 @@ def _unstore(store: Source) -> None:
     if store.kind == "pass":
         subprocess.run(  # noqa: S603
             ["pass", "rm", "--force", store.target],  # noqa: S607
+            env=child_environment(),
             capture_output=True,
             timeout=60,
             check=False,
@@ -125,8 +128,8 @@ def enroll(
                 f"Scan this with your authenticator app, or type the secret by hand.\n"
                 f"{_qr(uri)}{uri}\nsecret: {secret}\n"
             )
-            first = ask_code(serial, "first code") or ""
-            second = ask_code(serial, "the code after it") or ""
+            first = ask_code(serial, "first code", request.profile) or ""
+            second = ask_code(serial, "the code after it", request.profile) or ""
         aws.enable_mfa_device(key, user, serial, first, second)
     except BaseException:
         try:

@@ -35,8 +35,10 @@ class UntrustedFile(MfaEnvError):
 
 
 def _xdg(variable: str, fallback: str) -> str:
+    """An XDG base directory: the variable when it names an absolute path; a relative one
+    is invalid and ignored, as the XDG Base Directory Specification says."""
     value = os.environ.get(variable, "").strip()
-    return value if value else os.path.expanduser(fallback)
+    return value if os.path.isabs(value) else os.path.expanduser(fallback)
 
 
 def _xdg_platform() -> bool:

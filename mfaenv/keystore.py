@@ -28,14 +28,6 @@ if TYPE_CHECKING:
     from mfaenv.clock import Clock
 
 PASS_TIMEOUT = 60  # gpg may wait for a passphrase
-# The child (pass, gpg) sees none of these.
-_SCRUBBED = (
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AWS_SECURITY_TOKEN",
-    "__MFAENV_STASH",
-)
 
 
 class KeyStore:
@@ -87,8 +79,9 @@ class KeyStore:
     def exists(self) -> bool:
         if self.kind == "keyring":
             return _keyring("get", self.entry) is not None
-        store = os.environ.get("PASSWORD_STORE_DIR") or os.path.expanduser("~/.password-store")
-        return os.path.exists(os.path.join(store, self.entry + ".gpg"))
+        from mfaenv.children import pass_store_dir
+
+        return os.path.exists(os.path.join(pass_store_dir(), self.entry + ".gpg"))
 
     def write(self, credentials: Credentials) -> None:
         text = f"{credentials.secret_access_key}\naws_access_key_id: {credentials.access_key_id}\n"
@@ -159,7 +152,9 @@ def parse_entry(text: str, entry: str) -> Credentials:
 
 
 def _pass(words: list[str], stdin: str | None, entry: str) -> str:
-    env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED}
+    from mfaenv.children import child_environment
+
+    env = child_environment()  # pass and gpg see no AWS credentials
     try:
         result = subprocess.run(  # noqa: S603 - fixed program, no shell, no secret in argv
             ["pass", *words],  # noqa: S607 - pass is found on PATH, as the user runs it

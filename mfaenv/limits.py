@@ -3,7 +3,8 @@
 GetSessionToken gives an IAM user 15 minutes to 36 hours (12 hours by default) and the
 root user at most an hour. AssumeRole takes 15 minutes to the role's maximum (at most 12
 hours), but only an hour when the caller signs with session credentials ("role
-chaining"), which is how ``role_mode = "chain"`` assumes roles. Pure: no AWS, no clock.
+chaining"), which is how ``role_mode = "chain"`` assumes roles; ``"auto"`` chains while
+that hour is enough. Pure: no AWS, no clock.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ MAX_ROLE_DURATION = 12 * HOUR
 MFA = "mfa"  # GetSessionToken
 CHAIN = "chain"  # AssumeRole signed by the MFA session
 DIRECT = "direct"  # AssumeRole with the long-lived key and a code
-ROLE_MODES = (CHAIN, DIRECT)
+AUTO = "auto"  # CHAIN while the length fits CHAIN_MAX_DURATION, else DIRECT
+ROLE_MODES = (CHAIN, DIRECT, AUTO)
 
 
 def check_duration(seconds: int, *, root: bool = False) -> int:
@@ -80,3 +82,21 @@ def session_length(
     if duration < ROLE_MIN_DURATION:
         raise MfaEnvError(f"AssumeRole takes 15m to 1h here, not {format_duration(duration)}")
     return duration, None
+
+
+def auto_mode(
+    *, asked: int | None, configured: int | None, aws_setting: int | None
+) -> tuple[str, str]:
+    """The mode ``role_mode = "auto"`` takes for a role session (the lengths as
+    ``session_length`` takes them), and the note that says which and why."""
+    chosen = asked or configured or aws_setting
+    if chosen is None or chosen <= CHAIN_MAX_DURATION:
+        length = format_duration(chosen or CHAIN_MAX_DURATION)
+        return CHAIN, (
+            f"role_mode auto: chained from the MFA session ({length} fits the 1h "
+            "limit of a role assumed that way)"
+        )
+    return DIRECT, (
+        f"role_mode auto: assumed directly with the long-lived key and a code "
+        f"({format_duration(chosen)} is more than the 1h a chained role may last)"
+    )

@@ -231,11 +231,25 @@ class Login:
         return self.gateway().role()
 
     def totp_source(self, key_profile: str) -> Source | None:
+        """--totp, else totp in the mfaenv config, else mfa_process in the AWS config of
+        the profile asked for or of ``key_profile`` (mfaenv.awsvault)."""
         from mfaenv.totp import Source
 
         if self.request.totp:
             return Source.parse(self.request.totp)
-        return self.config().profile(key_profile).totp
+        configured = self.config().profile(key_profile).totp
+        if configured is not None:
+            return configured
+        from mfaenv.awsvault import mfa_process
+
+        return mfa_process(self.gateway, (self.request.profile, key_profile))
+
+    def prompt(self) -> str | None:
+        """How a code is asked for here (mfaenv.asking): terminal, dialog, or None."""
+        from mfaenv.asking import choose
+
+        config = self.config()
+        return choose(config.profile(self.request.profile).prompt or config.prompt)
 
     # --- the steps ------------------------------------------------------------------------
 
@@ -255,6 +269,10 @@ class Login:
             self.reused = True
             return cached
         role = self.role()
+        if role is not None and request.code is None:
+            chained = self.chained_role_session(request)  # no code while the MFA session lives
+            if chained is not None:
+                return chained
         source = self.totp_source(role.source_profile if role else request.profile)
         saved = self.saved_names(request)
         if role is not None:
@@ -300,7 +318,7 @@ class Login:
         """The session for credential_process, which SDKs call again as the end nears.
 
         With a TOTP source, a new session once less than RENEW_MARGIN is left. With no
-        way to get a code (no source, no terminal), the cached session until its very
+        way to get a code (no source, nothing to ask on), the cached session until its very
         end (the SDK is told the true expiry), then one line naming `mfa CODE`.
         """
         request = self.request
@@ -313,10 +331,11 @@ class Login:
             return cached
         source = self.lasting_source(request)
         if source is None:
-            from mfaenv.terminal import terminal_available
-
+            chained = self.chained_role_session(request)
+            if chained is not None:
+                return chained
             self.margin = REUSE_MARGIN
-            if not terminal_available():
+            if self.prompt() is None:
                 self.margin = 0
                 cached, reason = self.reuse(request)
                 if cached is not None:
@@ -325,17 +344,47 @@ class Login:
                 raise MfaEnvError(self.ended(request) or reason or "no MFA session")
         return self.session()
 
+    def chained_role_session(self, request: Request) -> Session | None:
+        """A new role session chained from the source profile's cached MFA session, which
+        needs no code (so no terminal) while that session lives at all; None when the
+        request is no chained role or that MFA session is not cached or has ended."""
+        from mfaenv.limits import DIRECT
+
+        if self.cached_without_role(request):
+            return None
+        role = self.role()
+        if role is None or self.config().profile(request.profile).role_mode == DIRECT:
+            return None
+        source = Request(profile=role.source_profile, explicit_profile=role.explicit_source)
+        margin, self.margin = self.margin, 0
+        try:
+            mfa, _ = self.reuse(source)
+            if mfa is None:
+                return None
+            saved = self.saved_names(request)
+            session = self.role_session(role, None)
+        finally:
+            self.margin = margin
+        self.write_saved(session, saved)
+        return session
+
+    def cached_without_role(self, request: Request) -> bool:
+        """Whether ``request`` names no role and its cached session is a plain MFA session:
+        then the AWS files (and botocore) need not be opened to learn there is no role."""
+        if request.role is not None:
+            return False
+        try:
+            cached = self.cache.load_session(request.cache_name)
+        except UntrustedFile:
+            return False
+        return cached is not None and cached.role_arn is None
+
     def lasting_source(self, request: Request) -> Source | None:
         """The TOTP source for ``request``. SDKs call credential_process on each request
         once the end is near: for a cached MFA session (no role) the AWS files, and so
         botocore, are not opened just to learn that there is no source."""
-        if request.role is None:
-            try:
-                cached = self.cache.load_session(request.cache_name)
-            except UntrustedFile:
-                cached = None
-            if cached is not None and cached.role_arn is None:
-                return self.totp_source(request.profile)
+        if self.cached_without_role(request):
+            return self.totp_source(request.profile)
         role = self.role()
         return self.totp_source(role.source_profile if role else request.profile)
 
@@ -345,10 +394,17 @@ class Login:
             stale = self.cache.load_session(request.cache_name)
         except UntrustedFile:
             return None
-        if stale is None or stale.expires > self.clock.now():
+        if stale is None or stale.expires - self.clock.now() > self.margin:
             return None
+        left = stale.expires - self.clock.now()
+        if left > 0:  # within the margin: too near its end to hand out
+            from mfaenv.timefmt import format_remaining
+
+            ended = f"has ended ({format_remaining(int(left))} left, too close to its end to use)"
+        else:
+            ended = "has ended"
         return (
-            f"the MFA session of profile {request.profile!r} has ended: run "
+            f"the MFA session of profile {request.profile!r} {ended}: run "
             f"`mfa CODE --profile {request.profile}` with a code from your MFA device"
         )
 
@@ -360,7 +416,7 @@ class Login:
         except UntrustedFile as err:
             return None, f"{err}; not using it: run `mfa CODE` for a new session"
         if session is None:
-            return None, (
+            return None, self.ended(request) or (
                 f"no cached MFA session for profile {profile!r}; run `mfa CODE` with a code "
                 "from your MFA device, or set a TOTP source (totp in the mfaenv config, or --totp)"
             )
@@ -384,11 +440,8 @@ class Login:
     def mfa_session(self, request: Request, source: Source | None, reason: str | None) -> Session:
         """A new MFA session, unless no code can be had: then ``reason`` (why the cache
         could not serve) is the answer."""
-        if reason is not None and source is None:
-            from mfaenv.terminal import terminal_available
-
-            if not terminal_available():
-                raise MfaEnvError(reason)
+        if reason is not None and source is None and self.prompt() is None:
+            raise MfaEnvError(reason)
         return self.new_session(request, source)
 
     def device(self, request: Request, key_fingerprint: str) -> tuple[Device, SerialRecord | None]:
@@ -438,7 +491,8 @@ class Login:
         return Device(record.serial, record.arn), record
 
     def fresh_code(self, device: Device, request: Request, source: Source | None) -> str:
-        """A code AWS has not accepted yet: typed, from the source, or asked on the terminal."""
+        """A code AWS has not accepted yet: typed, from the source, or asked for (on the
+        terminal or in a dialog: mfaenv.asking)."""
 
         def used(code: str) -> bool:
             since = self.clock.now() - CODE_MEMORY
@@ -447,9 +501,9 @@ class Login:
         if request.code is not None or source is None:
             code = request.code
             if code is None:
-                from mfaenv.terminal import ask_code
+                from mfaenv.asking import ask_code
 
-                code = ask_code(device.serial)
+                code = ask_code(self.prompt(), self.request.profile, device.serial, self.clock)
                 if code is None:
                     raise MfaEnvError("no MFA code: give one (mfa 123456) or set a TOTP source")
             if used(code):
@@ -490,6 +544,15 @@ class Login:
             or session.source != key_fingerprint
         ):
             return None
+        if request.duration is not None and request.duration != session.duration:
+            from mfaenv.timefmt import format_duration
+
+            length = f"the {format_duration(session.duration)} " if session.duration else "a "
+            raise MfaEnvError(
+                f"that code was already used, for {length}session of profile "
+                f"{request.profile!r} (each code works once); wait for the next code to get "
+                f"{format_duration(request.duration)}"
+            )
         return session
 
     def spend_code(
@@ -580,14 +643,20 @@ class Login:
 
     def role_session(self, role: RoleSpec, source: Source | None) -> Session:
         """A role session: straight from the long-lived key and a code ("direct"), or from
-        the source profile's MFA session, with no code while that lasts ("chain")."""
+        the source profile's MFA session, with no code while that lasts ("chain"); "auto"
+        chains while the length fits the chaining limit, and says which it took."""
         from dataclasses import replace
 
-        from mfaenv.limits import CHAIN, DIRECT, session_length
+        from mfaenv.limits import AUTO, CHAIN, DIRECT, auto_mode, session_length
 
         request = self.request
         settings = self.config().profile(request.profile)
         mode = settings.role_mode or CHAIN
+        took = None  # for "auto": which mode, said once the session is made
+        if mode == AUTO:
+            mode, took = auto_mode(
+                asked=request.duration, configured=settings.duration, aws_setting=role.duration
+            )
         duration, note = session_length(
             mode,
             profile=request.profile,
@@ -631,13 +700,17 @@ class Login:
                     aws_profile=aws_profile,
                     region=region,
                     duration=kept,
+                    role_mode=mode,
                 )
 
-            return self.spend_code(
+            direct = self.spend_code(
                 source_request.replace(cache_as=request.cache_name, duration=request.duration),
                 source,
                 call,
             )
+            if took is not None:
+                warn(took)
+            return direct
 
         mfa, reason = self.reuse(source_request) if source_request.code is None else (None, None)
         if mfa is None:
@@ -659,11 +732,14 @@ class Login:
             aws_profile=aws_profile,
             region=region,
             duration=kept,
+            role_mode=mode,
         )
         try:
             self.cache.save_session(session, request.cache_name, self.config().follow)
         except MfaEnvError as err:
             warn(f"{err}; the session is yours but is not cached for other shells")
+        if took is not None:
+            warn(took)
         return session
 
 

@@ -1,14 +1,18 @@
-"""mfaenv(1), the man page, made from the same parsers as ``--help``.
+"""mfaenv(1) and mfaenv-config(5), the man pages, made from the parsers and the reference.
 
-``hatch_build.py`` writes it into the wheel as ``share/man/man1/mfaenv.1`` when the wheel
-is built, where ``man`` finds it for pipx (which links it into ``~/.local/share/man``) and
-for a virtual environment whose ``bin`` is on PATH; ``python -m mfaenv.manpage`` prints
-it. Only the standard library: the build imports this before any dependency exists.
+The commands come from the same parsers as ``--help``; ENVIRONMENT, FILES, EXIT STATUS and
+every config key from the tables of ``mfaenv.reference``, the ones the code reads, so the
+pages cannot drift from the code. ``hatch_build.py`` writes them into the wheel as
+``share/man/man1/mfaenv.1`` and ``share/man/man5/mfaenv-config.5`` when the wheel is built,
+where ``man`` finds them for pipx (which links them into ``~/.local/share/man``) and for a
+virtual environment whose ``bin`` is on PATH; ``python -m mfaenv.manpage [--config]``
+prints them. Only the standard library: the build imports this before any dependency
+exists.
 """
 
 from __future__ import annotations
 
-from mfaenv import __version__
+from mfaenv import __version__, reference
 from mfaenv.parser import build
 
 WIDTH = 78  # of the help text in the page, so the file is the same on every terminal
@@ -20,26 +24,29 @@ prints only when it succeeds; on any error mfaenv prints nothing to stdout, one
 mfa sandbox change the calling shell, so they work only through the function; every
 other command works as mfa COMMAND and as mfaenv COMMAND alike."""
 
-_FILES = (
-    ("$XDG_CONFIG_HOME/mfaenv/config.toml", "the mfaenv config (TOML): duration, and per "
-     "profile serial, duration, totp and role_mode"),
-    ("$XDG_CACHE_HOME/mfaenv/", "cached sessions, serials and spent codes: 0700, files 0600"),
-    ("~/.aws/config, ~/.aws/credentials", "the AWS CLI's files (AWS_CONFIG_FILE, "
-     "AWS_SHARED_CREDENTIALS_FILE), read for the profile and its long-lived key"),
-)  # fmt: skip
+_CONFIG_INTRO = """\
+mfaenv reads an optional TOML file for settings that would otherwise be options of every
+command. Keys at the top apply to every profile; a table [profiles.NAME] holds the keys
+of the profile NAME (a profile of the AWS files), and its values win over the top's.
+An unknown key or a bad value is an error that names the file (and the line, for a
+syntax error), and the command then does nothing."""
 
-_ENVIRONMENT = (
-    ("MFAENV_DEBUG=1", "debug lines and tracebacks (without values) on stderr"),
-    ("MFAENV_NO_PROMPT=1", "never ask for a code on the terminal"),
-    ("MFAENV_PROMPT_FORMAT", "the prompt segment: %p profile, %r :ROLE@ACCOUNT, %t time left"),
-    ("AWS_PROFILE", "the profile when --profile is not given (else default)"),
-    ("AWS_ENDPOINT_URL", "another STS and IAM endpoint (AWS_ENDPOINT_URL_STS, _IAM too)"),
-)
+_CONFIG_EXAMPLE = """\
+duration = "12h"
+follow = true
 
-_EXIT = (
-    "0 on success; 1 for a refusal; 2 for a usage error; 70 for an internal error; "
-    "130 after Ctrl-C; for mfa exec, the status of the command."
-)
+[profiles.prod]
+serial = "arn:aws:iam::123456789012:mfa/alice"
+duration = "8h"
+totp = "pass:aws/prod"
+
+[profiles.legacy]
+save_as = "legacy-session"
+keys = "pass:aws/legacy"
+
+[profiles.admin]
+role_mode = "direct"
+"""
 
 
 def _text(line: str) -> str:
@@ -80,12 +87,61 @@ def render() -> str:
         if name.startswith("sh-"):
             continue
         lines += [".SS " + _text(sub.prog), *_verbatim(sub.format_help())]
-    lines += [".SH FILES", *_items(_FILES), ".SH ENVIRONMENT", *_items(_ENVIRONMENT)]
-    lines += [".SH EXIT STATUS", _text(_EXIT)]
+    lines += [".SH ENVIRONMENT", *_environment()]
+    lines += [
+        ".SS Set by mfa",
+        "mfa CODE sets these in the calling shell; mfa off puts back what was there.",
+        *_items(reference.EXPORTS),
+    ]
+    lines += [".SH FILES", *_items(reference.FILES)]
+    lines += [".SH EXIT STATUS", *_items(reference.EXIT_STATUS)]
+    lines += [".SH SEE ALSO", "\\fBmfaenv\\-config\\fR(5), \\fBaws\\fR(1), \\fBpass\\fR(1)"]
+    return "\n".join(lines) + "\n"
+
+
+def _environment() -> list[str]:
+    rows = tuple(
+        (name, f"{meaning}; default {default}" if default else meaning)
+        for name, default, meaning in reference.ENVIRONMENT
+    )
+    return ["Read by mfaenv and its shell functions:", *_items(rows)]
+
+
+def render_config() -> str:
+    """mfaenv-config(5), in roff: the config file and every key of the reference."""
+    lines = [
+        f'.TH MFAENV\\-CONFIG 5 "" "mfaenv {__version__}" "File Formats"',
+        ".SH NAME",
+        "mfaenv\\-config \\- the mfaenv configuration file",
+        ".SH SYNOPSIS",
+        _text("$XDG_CONFIG_HOME/mfaenv/config.toml (~/.config/mfaenv/config.toml)"),
+        ".SH DESCRIPTION",
+        *(_text(line) for line in _CONFIG_INTRO.split("\n")),
+        ".SH KEYS",
+    ]
+    for key, where, kind, meaning in reference.CONFIG_KEYS:
+        place = {reference.TOP: "top level", reference.PROFILE: "[profiles.NAME]"}.get(
+            where, "top level or [profiles.NAME]"
+        )
+        lines += [
+            ".TP",
+            f"\\fB{_text(key)}\\fR = {_text(reference.KINDS[kind])}",
+            _text(f"{meaning}. In: {place}."),
+        ]
+    lines += [".SH EXAMPLE", *_verbatim(_CONFIG_EXAMPLE)]
+    files = tuple(row for row in reference.FILES if "config.toml" in row[0])
+    lines += [".SH FILES", *_items(files)]
+    env = tuple(
+        (name, meaning)
+        for name, _default, meaning in reference.ENVIRONMENT
+        if name in ("MFAENV_CONFIG", "XDG_CONFIG_HOME")
+    )
+    lines += [".SH ENVIRONMENT", *_items(env)]
+    lines += [".SH SEE ALSO", "\\fBmfaenv\\fR(1)"]
     return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":
     import sys
 
-    sys.stdout.write(render())
+    sys.stdout.write(render_config() if sys.argv[1:] == ["--config"] else render())

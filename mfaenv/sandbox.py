@@ -28,15 +28,22 @@ import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from mfaenv.env import CREDENTIAL_VARS, SESSION, Change, Layer, ShellState
 from mfaenv.errors import MfaEnvError, warn
 from mfaenv.files import home_cache_dir, private_dir, read_private, write_private
 
 PROFILE = "mfaenv-sandbox"
+ROLE_PROFILE = "mfaenv-sandbox-admin"
+ROLE_NAME = "Admin"
 REGION = "us-east-1"
 DEMO_PATH = "/eng/demo/"
 DEMO_USER = "demo"
+# Not the user's name, which `mfaenv enroll` takes for a new device when given no --name.
+DEMO_DEVICE = "demo-phone"
+# Set by ./try for the shell it opens: a sandbox that shell starts is ./try's to stop.
+TRY_ENV = "MFAENV_TRY"
 
 SANDBOX = Layer(
     name="sandbox",
@@ -53,6 +60,8 @@ SANDBOX = Layer(
         "AWS_DEFAULT_REGION",
         "MFAENV_CONFIG",
         "MFAENV_CACHE",
+        "MFAENV_FEDERATION_ENDPOINT",
+        "PASSWORD_STORE_DIR",
         "MFAENV_SANDBOX",
     ),
 )
@@ -96,7 +105,11 @@ class MotoServer:
         return f"http://127.0.0.1:{self.port}"
 
     @classmethod
-    def start(cls, log: Path, *, detach: bool = False, timeout: float = 30.0) -> MotoServer:
+    def start(
+        cls, log: Path, *, detach: bool = False, federation: bool = False, timeout: float = 30.0
+    ) -> MotoServer:
+        """Start the server; with ``federation``, the sandbox's, which answers the AWS
+        federation endpoint's requests too (``mfaenv.sandboxserver``)."""
         try:
             import moto.server  # noqa: F401 - only to tell whether it is installed
         except ImportError:
@@ -104,9 +117,15 @@ class MotoServer:
                 f"the sandbox needs moto's server, which this mfaenv lacks; add it: {_add_moto()}"
             ) from None
         server = cls(free_port())
+        port = str(server.port)
+        command = (
+            ["mfaenv.sandboxserver", port]
+            if federation
+            else ["moto.server", "-H", "127.0.0.1", "-p", port]
+        )
         with os.fdopen(os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab") as out:
             server.process = subprocess.Popen(  # noqa: S603 - our interpreter, fixed args
-                [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(server.port)],
+                [sys.executable, "-m", *command],
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=out,
@@ -144,25 +163,33 @@ class DemoUser:
     totp_secret: str
 
 
-def seed_demo_user(url: str, *, name: str = DEMO_USER, path: str = DEMO_PATH) -> DemoUser:
-    """Create an IAM user with a path, an access key and an enabled virtual MFA device."""
+def _admin_iam(url: str) -> Any:
+    """An IAM client of moto's account, whatever profile the environment names (a stopped
+    sandbox's, say)."""
     import boto3
     import botocore.session
-    import pyotp
 
-    # Whatever profile the environment names (a stopped sandbox's, say) is not ours.
     own = botocore.session.Session()
     own.get_component("config_store").set_config_variable("profile", None)
-    iam = boto3.session.Session(botocore_session=own).client(
+    return boto3.session.Session(botocore_session=own).client(
         "iam",
         endpoint_url=url,
         region_name=REGION,
         aws_access_key_id="sandbox-admin",
         aws_secret_access_key="sandbox-admin",  # noqa: S106 - moto takes any key
     )
+
+
+def seed_demo_user(
+    url: str, *, name: str = DEMO_USER, path: str = DEMO_PATH, device_name: str = DEMO_DEVICE
+) -> DemoUser:
+    """Create an IAM user with a path, an access key and an enabled virtual MFA device."""
+    import pyotp
+
+    iam = _admin_iam(url)
     arn = iam.create_user(UserName=name, Path=path)["User"]["Arn"]
     key = iam.create_access_key(UserName=name)["AccessKey"]
-    device = iam.create_virtual_mfa_device(VirtualMFADeviceName=name)["VirtualMFADevice"]
+    device = iam.create_virtual_mfa_device(VirtualMFADeviceName=device_name)["VirtualMFADevice"]
     secret = device["Base32StringSeed"]
     if isinstance(secret, bytes):
         secret = secret.decode()
@@ -175,6 +202,25 @@ def seed_demo_user(url: str, *, name: str = DEMO_USER, path: str = DEMO_PATH) ->
         AuthenticationCode2=totp.at(now + totp.interval),
     )
     return DemoUser(arn, key["AccessKeyId"], key["SecretAccessKey"], device["SerialNumber"], secret)
+
+
+def seed_admin_role(url: str, account: str) -> str:
+    """A role the account's users may assume with MFA, as teams set one up: its ARN."""
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+                "Action": "sts:AssumeRole",
+                "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}},
+            }
+        ],
+    }
+    role = _admin_iam(url).create_role(
+        RoleName=ROLE_NAME, AssumeRolePolicyDocument=json.dumps(trust), MaxSessionDuration=43200
+    )
+    return str(role["Role"]["Arn"])
 
 
 # --- mfa sandbox start / stop ----------------------------------------------------------
@@ -207,15 +253,18 @@ def _launch(box: Path) -> dict[str, object]:
     """A new server with the demo user, and the sandbox's files written afresh."""
     _remove(box)  # whatever a server that died without `stop` left
     private_dir(box)
-    server = MotoServer.start(box / "moto.log", detach=True)
+    server = MotoServer.start(box / "moto.log", detach=True, federation=True)
     try:
         demo = seed_demo_user(server.url)
+        role = seed_admin_role(server.url, demo.arn.split(":")[4])
         pid = server.process.pid if server.process else None
         running: dict[str, object] = {
             "url": server.url,
             "pid": pid,
             "arn": demo.arn,
             "serial": demo.serial,
+            "role": role,
+            "try": os.environ.get(TRY_ENV, ""),
         }
         write_private(box / "totp-secret", (pyotp_uri(demo) + "\n").encode())
         write_private(
@@ -223,7 +272,12 @@ def _launch(box: Path) -> dict[str, object]:
             f"[{PROFILE}]\naws_access_key_id = {demo.access_key_id}\n"
             f"aws_secret_access_key = {demo.secret_access_key}\n".encode(),
         )
-        write_private(box / "config", f"[profile {PROFILE}]\nregion = {REGION}\n".encode())
+        write_private(
+            box / "config",
+            f"[profile {PROFILE}]\nregion = {REGION}\n\n"
+            f"[profile {ROLE_PROFILE}]\nrole_arn = {role}\nsource_profile = {PROFILE}\n"
+            f"region = {REGION}\n".encode(),
+        )
         write_private(box / "state.json", json.dumps(running).encode())
     except BaseException:
         server.stop()  # no server without the state that lets `stop` find it
@@ -293,6 +347,11 @@ def start(state: ShellState) -> Change:
         f"`mfa off`; or codes from the device's secret: `mfa --totp file:{box / 'totp-secret'}`"
     )
     warn(
+        f"a role too: `mfa --profile {ROLE_PROFILE}` (no code while the MFA session lives), "
+        "then `mfa console --print`; `pass` in this shell keeps its entries in the sandbox's "
+        "own store"
+    )
+    warn(
         f"moto answers get-caller-identity with its fixed identity {MOTO_IDENTITY}, "
         "whoever asks; `mfa sandbox start` in another terminal joins this sandbox, "
         "`mfa sandbox stop` ends it for every terminal"
@@ -309,10 +368,27 @@ def start(state: ShellState) -> Change:
                 "AWS_REGION": REGION,
                 "MFAENV_CONFIG": str(box / "mfaenv.toml"),
                 "MFAENV_CACHE": str(box / "cache"),
+                "MFAENV_FEDERATION_ENDPOINT": f"{url}/federation",
+                "PASSWORD_STORE_DIR": _password_store(box, state.environ),
                 "MFAENV_SANDBOX": url,
             },
         )
     )
+
+
+def _password_store(box: Path, environ: Mapping[str, str]) -> str:
+    """The sandbox's own password store, so that trying ``pass otp insert`` and ``--store
+    pass:ENTRY`` there never writes to the user's: encrypted to the user's own GnuPG key
+    (their store's ``.gpg-id``, copied when they have one), removed with the sandbox."""
+    store = box / "password-store"
+    private_dir(store)
+    own = environ.get("PASSWORD_STORE_DIR") or os.path.expanduser("~/.password-store")
+    try:
+        with open(os.path.join(own, ".gpg-id"), "rb") as ids:
+            write_private(store / ".gpg-id", ids.read(1 << 16))
+    except OSError:
+        pass  # no store of their own: pass there asks for `pass init`, as it would
+    return str(store)
 
 
 def stop(state: ShellState) -> Change:

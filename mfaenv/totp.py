@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 
-from mfaenv.env import CREDENTIAL_VARS, STASH_ENV
 from mfaenv.errors import MfaEnvError
 
 TYPE_CHECKING = False
@@ -22,9 +21,6 @@ PASS_TIMEOUT = 60  # gpg may wait for a passphrase
 COMMAND_TIMEOUT = 60  # a hardware key may wait for a touch
 CODE_LENGTH = 6
 KINDS = ("pass", "file", "command")
-
-# Variables a code source never needs: it gets no AWS credentials and no stash.
-_SCRUBBED = (*CREDENTIAL_VARS, STASH_ENV)
 
 
 def is_code(text: str) -> bool:
@@ -41,13 +37,15 @@ def check_code(text: str) -> str:
 
 class Source:
     """Where codes come from: ``kind`` is pass, file or command; ``target`` the entry,
-    the path, or the command line."""
+    the path, or the command line; ``origin`` names a command in messages where it is not
+    the mfaenv config's (``mfa_process of profile 'alice'``)."""
 
-    __slots__ = ("kind", "target")
+    __slots__ = ("kind", "origin", "target")
 
-    def __init__(self, kind: str, target: str) -> None:
+    def __init__(self, kind: str, target: str, origin: str | None = None) -> None:
         self.kind = kind
         self.target = target
+        self.origin = origin
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Source):
@@ -78,7 +76,7 @@ class Source:
             return _from_pass(self.target)
         if self.kind == "file":
             return str(_totp_from_file(os.path.expanduser(self.target)).at(now))
-        return _from_command(self.target)
+        return _from_command(self.target, self.origin)
 
     def period(self) -> int:
         if self.kind == "file":
@@ -87,7 +85,30 @@ class Source:
 
 
 def _child_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if k not in _SCRUBBED}
+    from mfaenv.children import child_environment
+
+    return child_environment()
+
+
+def _no_terminal() -> bool:
+    """Whether a source must run with no terminal: MFAENV_NO_PROMPT=1, as background
+    renewal sets it. The program then gets stdin from /dev/null and a session of its own
+    (no controlling terminal, so /dev/tty cannot be opened); see _pass_env for gpg."""
+    return os.environ.get("MFAENV_NO_PROMPT") == "1"
+
+
+def _pass_env() -> dict[str, str]:
+    """The environment of ``pass otp``. With no terminal, gpg-agent must not start a
+    pinentry: it would draw on the terminal GPG_TTY names (or on the agent's startup
+    terminal, or open a window) and read the user's keystrokes while they type at their
+    prompt. ``--pinentry-mode=error`` makes gpg ask the agent for no passphrase at all:
+    a cached one still works, else decryption fails at once."""
+    env = _child_env()
+    if _no_terminal():
+        env.pop("GPG_TTY", None)
+        options = env.get("PASSWORD_STORE_GPG_OPTS", "")
+        env["PASSWORD_STORE_GPG_OPTS"] = f"{options} --pinentry-mode=error".strip()
+    return env
 
 
 def _checked(code: str, where: str) -> str:
@@ -107,8 +128,9 @@ def _from_pass(entry: str) -> str:
             capture_output=True,
             text=True,
             timeout=PASS_TIMEOUT,
-            env=_child_env(),
+            env=_pass_env(),
             check=False,
+            start_new_session=_no_terminal(),
         )
     except FileNotFoundError:
         raise MfaEnvError(
@@ -126,6 +148,12 @@ def _from_pass(entry: str) -> str:
         )
     if "passfile not found" in err or "is not in the password store" in err:
         raise MfaEnvError(f"pass has no entry {entry!r}; add it with `pass otp insert {entry}`")
+    if "decryption failed" in err and _no_terminal() and _has_secret_key():
+        raise MfaEnvError(
+            f"pass entry {entry!r} needs your gpg passphrase, which is not asked for without "
+            f"a terminal: type `mfa CODE` with a code from your device, or unlock gpg-agent "
+            f"with `pass otp {entry} >/dev/null`"
+        )
     if "decryption failed" in err or "gpg:" in err:
         reason = next((line for line in err.splitlines() if line.startswith("gpg:")), "")
         raise MfaEnvError(
@@ -139,36 +167,61 @@ def _from_pass(entry: str) -> str:
     raise MfaEnvError(f"pass otp {entry} failed with status {result.returncode}")
 
 
-def _from_command(line: str) -> str:
-    import shlex
+def _has_secret_key() -> bool:
+    """Whether gpg has a secret key at all: with none, decryption failed for want of the
+    key, not of its passphrase (gpg says "No secret key" for both when it may not ask)."""
     import subprocess
 
     try:
+        listing = subprocess.run(
+            ["gpg", "--batch", "--with-colons", "--list-secret-keys"],  # noqa: S607 - as pass
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=PASS_TIMEOUT,
+            env=_pass_env(),
+            check=False,
+            start_new_session=True,
+        ).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return any(row.startswith("sec:") for row in listing.splitlines())
+
+
+def _from_command(line: str, origin: str | None = None) -> str:
+    import shlex
+    import subprocess
+
+    what = origin or "the TOTP command"
+    try:
         argv = shlex.split(line)
     except ValueError as err:
-        raise MfaEnvError(f"cannot read the TOTP command {line!r}: {err}") from None
+        raise MfaEnvError(f"cannot read {what} {line!r}: {err}") from None
     name = argv[0] if argv else line
+    if not argv:
+        raise MfaEnvError(f"{what} is empty")
+    what = f"{origin} ({name!r})" if origin else f"the TOTP command {name!r}"
     try:
         result = subprocess.run(  # noqa: S603 - the user's own program, no shell
             argv,
+            stdin=subprocess.DEVNULL if _no_terminal() else None,
             stdout=subprocess.PIPE,
             stderr=None,  # its messages (touch your key, ...) reach the user as they are
             text=True,
             timeout=COMMAND_TIMEOUT,
             env=_child_env(),
             check=False,
+            start_new_session=_no_terminal(),
         )
     except FileNotFoundError:
-        raise MfaEnvError(f"cannot run the TOTP command {name!r}: not found") from None
+        raise MfaEnvError(f"cannot run {what}: not found") from None
     except PermissionError:
-        raise MfaEnvError(f"cannot run the TOTP command {name!r}: permission denied") from None
+        raise MfaEnvError(f"cannot run {what}: permission denied") from None
     except subprocess.TimeoutExpired:
-        raise MfaEnvError(
-            f"the TOTP command {name!r} did not finish within {COMMAND_TIMEOUT}s"
-        ) from None
+        raise MfaEnvError(f"{what} did not finish within {COMMAND_TIMEOUT}s") from None
     if result.returncode != 0:
-        raise MfaEnvError(f"the TOTP command {name!r} failed with status {result.returncode}")
-    return _checked(result.stdout, f"the TOTP command {name!r}")
+        raise MfaEnvError(f"{what} failed with status {result.returncode}")
+    return _checked(result.stdout, what)
 
 
 def _totp_from_file(path: str) -> TOTP:

@@ -157,6 +157,12 @@ class FakeAws:
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
+                if fake.trickle > 0:  # as for POST: never quite stops answering
+                    for byte in data:
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                        if fake._release.wait(fake.trickle):
+                            return
                 self.wfile.write(data)
 
             def log_message(self, format: str, *args: Any) -> None:

@@ -443,9 +443,13 @@ def test_a_comment_after_mfa_serial_is_named_instead_of_sent_to_aws(
     assert fake_aws.requests == []
 
 
-def test_the_readme_puts_no_comment_after_a_value_in_aws_config_examples() -> None:
-    readme = (ROOT / "README.md").read_text()
-    blocks = re.findall(r"```ini\n(.*?)```", readme, re.DOTALL)
+def test_the_documentation_puts_no_comment_after_a_value_in_aws_config_examples() -> None:
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    blocks = [
+        block
+        for page in pages
+        for block in re.findall(r"```ini\n(.*?)```", page.read_text(), re.DOTALL)
+    ]
     assert blocks
     for block in blocks:
         for line in block.splitlines():
@@ -478,11 +482,11 @@ def test_man_shows_every_command_and_the_session_options(tmp_path: Path) -> None
     assert "sh-" not in page and "--shell" not in page
 
 
-def test_the_wheel_is_told_to_install_the_man_page() -> None:
-    """hatch_build.py puts the page into the wheel's share/man/man1 (.ci/run checks the
-    built wheel); the sdist carries the hook, so a wheel built from it has the page too."""
+def test_the_wheel_is_told_to_install_the_man_pages() -> None:
+    """hatch_build.py puts the pages into the wheel's share/man/man1 and man5 (.ci/run checks
+    the built wheel); the sdist carries the hook, so a wheel built from it has them too."""
     if sys.version_info >= (3, 11):
-        import tomllib
+        import tomllib  # novermin (3.11 and later only)
     else:
         import tomli as tomllib
 
@@ -490,10 +494,11 @@ def test_the_wheel_is_told_to_install_the_man_page() -> None:
     targets = project["tool"]["hatch"]["build"]["targets"]
     assert "custom" in targets["wheel"]["hooks"]
     assert "hatch_build.py" in targets["sdist"]["include"]
+    hook = (ROOT / "hatch_build.py").read_text()
     assert (
-        'build_data["shared_data"][str(page)] = "share/man/man1/mfaenv.1"'
-        in (ROOT / "hatch_build.py").read_text()
+        'build_data["shared_data"][str(page)] = f"share/man/man{section}/{name}.{section}"' in hook
     )
+    assert '("mfaenv", 1, render())' in hook and '("mfaenv-config", 5, render_config())' in hook
 
 
 def test_the_readme_opens_the_man_page_where_an_older_pipx_leaves_it() -> None:
@@ -502,5 +507,6 @@ def test_the_readme_opens_the_man_page_where_an_older_pipx_leaves_it() -> None:
     readme = (ROOT / "README.md").read_text()
     line = 'man -l "$(pipx environment --value PIPX_LOCAL_VENVS)/mfaenv/share/man/man1/mfaenv.1"'
     assert f"\n{line}\n" in readme
-    installed = re.search(r'"(share/man/man1/mfaenv\.1)"', (ROOT / "hatch_build.py").read_text())
-    assert installed and line.endswith(f'/mfaenv/{installed.group(1)}"')
+    hook = (ROOT / "hatch_build.py").read_text()
+    assert '"share/man/man{section}/{name}.{section}"' in hook and '("mfaenv", 1, ' in hook
+    assert line.endswith('/mfaenv/share/man/man1/mfaenv.1"')

@@ -14,11 +14,11 @@ from fakeaws import SERIAL, FakeAws
         (
             '[profiles.dev]\nserial = "a"\nbogus = 1\n',
             "unknown key 'bogus' in [profiles.dev] "
-            "(known: auto, duration, keys, role_mode, save_as, serial, totp)",
+            "(known: auto, duration, keys, prompt, role_mode, save_as, serial, totp)",
         ),
         (
             'duraton = "8h"\n',
-            "unknown key 'duraton' in the top level (known: auto, duration, follow)",
+            "unknown key 'duraton' in the top level (known: auto, duration, follow, prompt)",
         ),
         ('duration = "forever"\n', "duration in the top level cannot read duration 'forever'"),
         (
@@ -30,6 +30,11 @@ from fakeaws import SERIAL, FakeAws
         (
             '[profiles.dev]\ntotp = "vault:x"\n',
             "totp in [profiles.dev] cannot read TOTP source 'vault:x'",
+        ),
+        ('prompt = "popup"\n', 'prompt in the top level must be "terminal", "dialog" or "none"'),
+        (
+            '[profiles.dev]\nrole_mode = "chained"\n',
+            'role_mode in [profiles.dev] must be "chain", "direct" or "auto"',
         ),
     ],
 )

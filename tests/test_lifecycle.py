@@ -116,13 +116,13 @@ def test_enroll_on_a_terminal_shows_the_qr_code_and_asks_for_two_codes(
         [sys.executable, "-m", "mfaenv", "enroll", "--profile", "bob"], dict(env, TERM="dumb")
     )
     try:
-        screen = terminal.read_until(r"first code for \S+: ")
+        screen = terminal.read_until(r"first code for profile 'bob', device \S+: ")
         secret = re.search(r"secret: ([A-Z2-7]+)", screen)
         assert secret is not None
         assert "█" in screen or "▀" in screen, "a QR code is drawn"
         totp = pyotp.TOTP(secret.group(1))
         terminal.send(totp.at(time.time()) + "\r")
-        terminal.read_until(r"the code after it for \S+: ")
+        terminal.read_until(r"the code after it for profile '\w+', device \S+: ")
         terminal.send(totp.at(time.time() + 30) + "\r")
         terminal.read_until("enrolled arn:aws:iam::123456789012:mfa/bob")
     finally:
@@ -152,9 +152,9 @@ def test_a_failed_enable_deletes_the_new_device_and_writes_nothing(
     env = prompting_env()
     terminal = Terminal([sys.executable, "-m", "mfaenv", "enroll"], dict(env, TERM="dumb"))
     try:
-        terminal.read_until(r"first code for \S+: ")
+        terminal.read_until(r"first code for profile 'default', device \S+: ")
         terminal.send("111111\r")
-        terminal.read_until(r"the code after it for \S+: ")
+        terminal.read_until(r"the code after it for profile '\w+', device \S+: ")
         terminal.send("222222\r")
         screen = terminal.read_until(r"consecutive codes")
     finally:

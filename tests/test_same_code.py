@@ -26,6 +26,23 @@ def test_a_code_typed_again_in_another_terminal_gets_the_session_it_made(
     assert fake_aws.actions().count("GetSessionToken") == 1, "the code was spent once"
 
 
+def test_a_code_typed_again_with_another_duration_is_refused_not_taken_for_a_reuse(
+    mfaenv: Mfa, fake_aws: FakeAws, home: Home
+) -> None:
+    fake_aws.answers["GetSessionToken"] = session_token_reply()
+    assert mfaenv.mfa("424242", "--serial", SERIAL, "--duration", "12h").status == 0
+    files = home.files()
+    refused(
+        mfaenv.mfa("424242", "--serial", SERIAL, "--duration", "1h"),
+        "that code was already used, for the 12h session of profile 'default' (each code "
+        "works once); wait for the next code to get 1h",
+    )
+    assert home.files() == files
+    assert fake_aws.actions().count("GetSessionToken") == 1
+    again = mfaenv.mfa("424242", "--serial", SERIAL, "--duration", "12h")
+    assert again.status == 0, "the same duration is still the session it made"
+
+
 def test_a_used_code_whose_session_is_gone_is_still_refused(
     mfaenv: Mfa, fake_aws: FakeAws, home: Home
 ) -> None:

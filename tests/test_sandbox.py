@@ -11,6 +11,7 @@ import shlex
 import shutil
 import signal
 import sys
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from terminal import Terminal
 
 from mfaenv import sandbox
 from mfaenv.env import ShellState
-from mfaenv.manpage import render
+from mfaenv.manpage import render, render_config
 from mfaenv.shells import get_shell
 
 DEMO_ARN = "arn:aws:iam::123456789012:user/eng/demo/demo"
@@ -93,12 +94,15 @@ def test_the_start_message_says_what_moto_answers_and_how_codes_work(
 ) -> None:
     t = transcript("bash", ["mfa sandbox start", "mfa sandbox stop"], tmp_path, user_env())
     url = t[1].env["MFAENV_SANDBOX"]
-    assert t.stderr.splitlines()[:3] == [
+    assert t.stderr.splitlines()[:4] == [
         f"mfaenv: sandbox started: a local STS and IAM (moto) at {url} with the IAM user "
-        f"{DEMO_ARN} and its MFA device arn:aws:iam::123456789012:mfa/demo",
+        f"{DEMO_ARN} and its MFA device arn:aws:iam::123456789012:mfa/demo-phone",
         "mfaenv: it takes any 6 digits as a code, each code once: try `mfa 123456`, "
         "`mfa status`, `mfa off`; or codes from the device's secret: "
         f"`mfa --totp file:{box(sandbox_home) / 'totp-secret'}`",
+        "mfaenv: a role too: `mfa --profile mfaenv-sandbox-admin` (no code while the MFA "
+        "session lives), then `mfa console --print`; `pass` in this shell keeps its entries "
+        "in the sandbox's own store",
         "mfaenv: moto answers get-caller-identity with its fixed identity "
         "arn:aws:sts::123456789012:user/moto, whoever asks; `mfa sandbox start` in another "
         "terminal joins this sandbox, `mfa sandbox stop` ends it for every terminal",
@@ -323,7 +327,7 @@ def try_checkout(tmp_path: Path) -> Path:
     (it runs this interpreter's mfaenv): the install itself is left to the README's check."""
     checkout = tmp_path / "checkout"
     (checkout / ".ci").mkdir(parents=True)
-    for name in ("try", ".ci/install", "pyproject.toml"):
+    for name in ("try", ".ci/install", "pyproject.toml", "hatch_build.py"):
         shutil.copy2(CHECKOUT / name, checkout / name)
     bin_dir = checkout / ".venv" / "bin"
     bin_dir.mkdir(parents=True)
@@ -331,11 +335,16 @@ def try_checkout(tmp_path: Path) -> Path:
     script = bin_dir / "mfaenv"
     script.write_text(f'#!/bin/sh\nexec {shlex.quote(sys.executable)} -m mfaenv "$@"\n')
     script.chmod(0o755)
-    digest = hashlib.sha256((checkout / "pyproject.toml").read_bytes()).hexdigest()
+    made_from = (checkout / "pyproject.toml").read_bytes() + (
+        checkout / "hatch_build.py"
+    ).read_bytes()
+    digest = hashlib.sha256(made_from).hexdigest()  # as .ci/install stamps an install
     (checkout / ".venv" / ".mfaenv-sandbox").write_text(digest + "\n")
-    man1 = checkout / ".venv" / "share" / "man" / "man1"
-    man1.mkdir(parents=True)
-    (man1 / "mfaenv.1").write_text(render())  # as the install puts it there
+    man = checkout / ".venv" / "share" / "man"
+    (man / "man1").mkdir(parents=True)
+    (man / "man5").mkdir()
+    (man / "man1" / "mfaenv.1").write_text(render())  # as the install puts them there
+    (man / "man5" / "mfaenv-config.5").write_text(render_config())
     return checkout
 
 
@@ -355,11 +364,12 @@ def test_try_opens_the_users_shell_with_mfa_and_the_sandbox_and_leaves_nothing_b
         terminal.send("echo rc-$TRIED_RC; mfa 123456\r")
         terminal.read_until(r"rc-loaded")
         terminal.read_until(r"MFA session for profile 'mfaenv-sandbox'")
-        terminal.send("man -w mfaenv; mfa status; exit\r")
+        terminal.send("man -w mfaenv; man -w 5 mfaenv-config; mfa status; exit\r")
         screen = terminal.read_until(r"mfaenv: sandbox stopped")
     finally:
         terminal.close()
     assert str(try_checkout / ".venv/share/man/man1/mfaenv.1") in screen, "man mfaenv finds it"
+    assert str(try_checkout / ".venv/share/man/man5/mfaenv-config.5") in screen, "and man 5"
     assert f"user     {DEMO_ARN}" in screen
     assert rc.read_bytes() == before, "the rc file is as it was"
     assert not (sandbox_home.cache / "mfaenv").exists(), "no sandbox state left"
@@ -383,3 +393,135 @@ def test_try_joins_a_sandbox_that_runs_already_and_leaves_it_running(
     assert sandbox.answers(url)
     assert mfaenv.mfa("sandbox", "stop").status == 0
     assert not sandbox.answers(url)
+
+
+# --- what a newcomer tries in the sandbox, beyond mfa CODE ------------------------------------
+
+
+def test_the_sandbox_role_signs_in_to_its_stand_in_console(
+    shell: str, sandbox_home: Home, tmp_path: Path
+) -> None:
+    """A role session chained from the MFA session with no code, then `mfa console --print`:
+    the sandbox's federation stand-in gives a sign-in URL whose page says what AWS would do."""
+    t = transcript(
+        shell,
+        [
+            "mfa sandbox start",
+            "mfa 123456",
+            "mfa --profile mfaenv-sandbox-admin",
+            "mfa console --print",
+            "mfa sandbox stop",
+        ],
+        tmp_path,
+        user_env(),
+    )
+    assert [s.status for s in t.steps] == [0] * 6, t.stderr
+    assert t[3].env["MFAENV_ROLE"] == "Admin@123456789012"
+    url = t[1].env["MFAENV_SANDBOX"]
+    (line,) = t.stdout.splitlines()
+    assert line.startswith(f"{url}/federation?Action=login&")
+    assert "SigninToken=sandbox-" in line
+
+
+def test_the_sandbox_federation_stand_in_answers_as_aws_would() -> None:
+    from mfaenv.sandboxserver import federation
+
+    def ask(query: str) -> tuple[str, bytes]:
+        said: list[str] = []
+        body = b"".join(
+            federation({"QUERY_STRING": query}, lambda status, headers: said.append(status))
+        )
+        return said[0], body
+
+    session = json.dumps({"sessionId": "ASIA1", "sessionKey": "k", "sessionToken": "t"})
+    status, body = ask(urllib.parse.urlencode({"Action": "getSigninToken", "Session": session}))
+    assert status == "200 OK"
+    assert json.loads(body)["SigninToken"].startswith("sandbox-")
+    for bad in ("Action=getSigninToken", "Action=getSigninToken&Session=%7B%7D", "Action=x"):
+        assert ask(bad)[0] == "400 Bad Request"
+    status, body = ask("Action=login&Destination=%3Cscript%3E")
+    assert status == "200 OK"
+    assert b"&lt;script&gt;" in body
+    assert b"<script>" not in body
+
+
+def test_exec_runs_the_aws_cli_with_the_sandbox_session(sandbox_home: Home, tmp_path: Path) -> None:
+    need("aws")
+    t = transcript(
+        "bash",
+        [
+            "mfa sandbox start",
+            "mfa 123456",
+            "mfa off",
+            "mfa exec -- aws sts get-caller-identity --output text --query Arn",
+            "mfa sandbox stop",
+        ],
+        tmp_path,
+        user_env(),
+    )
+    assert [s.status for s in t.steps] == [0] * 6, t.stderr
+    assert t.stdout.splitlines()[-1] == sandbox.MOTO_IDENTITY
+
+
+def test_pass_in_the_sandbox_keeps_to_the_sandboxs_own_store(
+    pass_store: PassStore, sandbox_home: Home, tmp_path: Path
+) -> None:
+    """`mfaenv enroll --store pass:ENTRY` (no --name: the demo device is not named like the
+    user) and `pass` typed in the shell use the sandbox's store, encrypted to the user's key;
+    the user's own store is as it was, and the sandbox's goes with the sandbox."""
+    own = pass_store.store
+    before = sorted(str(p.relative_to(own)) for p in own.rglob("*"))
+    t = transcript(
+        "bash",
+        [
+            "mfa sandbox start",
+            "mfa 123456",
+            "mfa off",
+            "mfaenv enroll --force --store pass:sandbox/phone2",
+            "pass otp sandbox/phone2 | grep -Ex '[0-9]{6}'",
+            "mfa sandbox stop",
+        ],
+        tmp_path,
+        user_env(),
+    )
+    assert [s.status for s in t.steps] == [0] * 7, t.stderr
+    assert "enrolled arn:aws:iam::123456789012:mfa/demo " in t.stderr
+    assert t[1].env["PASSWORD_STORE_DIR"] == str(box(sandbox_home) / "password-store")
+    assert t[6].env.get("PASSWORD_STORE_DIR") == t.before.get("PASSWORD_STORE_DIR")
+    assert sorted(str(p.relative_to(own)) for p in own.rglob("*")) == before
+    assert not box(sandbox_home).exists()
+
+
+def test_try_leaves_running_a_sandbox_another_terminal_started_after_its_own_stopped(
+    try_checkout: Path, sandbox_home: Home, mfaenv: Mfa
+) -> None:
+    env = dict(os.environ, SHELL=need("bash"), TERM="dumb")
+    terminal = Terminal([need("bash"), str(try_checkout / "try")], env)
+    try:
+        terminal.read_until(r"mfaenv: sandbox started")
+        terminal.send("mfa sandbox stop\r")
+        terminal.read_until(r"sandbox stopped")
+        assert mfaenv.mfa("sandbox", "start").status == 0  # another terminal's, meanwhile
+        terminal.send("exit\r")
+        terminal.read_until(r"try: the sandbox running now was started in another terminal")
+    finally:
+        terminal.close()
+    url = json.loads((box(sandbox_home) / "state.json").read_text())["url"]
+    assert sandbox.answers(url), "the other terminal's sandbox still runs"
+    assert mfaenv.mfa("sandbox", "stop").status == 0
+
+
+def test_try_in_zsh_completes_without_a_compinit_of_the_users(
+    try_checkout: Path, sandbox_home: Home
+) -> None:
+    env = dict(os.environ, SHELL=need("zsh"), TERM="xterm")
+    terminal = Terminal([need("bash"), str(try_checkout / "try")], env)
+    try:
+        terminal.read_until(r"mfaenv: sandbox started")
+        terminal.send("mfa sta\t")
+        terminal.read_until(r"mfa status")
+        terminal.send("\x15exit\r")
+        terminal.read_until(r"mfaenv: sandbox stopped")
+    finally:
+        terminal.close()
+    assert not list(sandbox_home.root.glob(".zcompdump*")), "no dump file in the HOME"
