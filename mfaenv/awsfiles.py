@@ -48,15 +48,23 @@ TOKEN_KEYS = ("aws_session_token", "aws_security_token")
 Sections = dict[str, dict[str, str]]
 
 
-def credentials_path() -> str:
-    """Where botocore looks (it expands variables and ``~`` in the setting, too)."""
-    setting = os.environ.get("AWS_SHARED_CREDENTIALS_FILE") or "~/.aws/credentials"
-    return os.path.expanduser(os.path.expandvars(setting))
+def credentials_path(environ: Mapping[str, str] | None = None) -> str:
+    """Where botocore looks (it expands variables and ``~`` in the setting, too), in
+    ``environ`` (this process's by default)."""
+    environ = os.environ if environ is None else environ
+    return _expanded(environ.get("AWS_SHARED_CREDENTIALS_FILE") or "~/.aws/credentials", environ)
 
 
-def config_path() -> str:
-    setting = os.environ.get("AWS_CONFIG_FILE") or "~/.aws/config"
-    return os.path.expanduser(os.path.expandvars(setting))
+def config_path(environ: Mapping[str, str] | None = None) -> str:
+    environ = os.environ if environ is None else environ
+    return _expanded(environ.get("AWS_CONFIG_FILE") or "~/.aws/config", environ)
+
+
+def _expanded(setting: str, environ: Mapping[str, str]) -> str:
+    if environ is os.environ:
+        return os.path.expanduser(os.path.expandvars(setting))
+    home = environ.get("HOME") or os.path.expanduser("~")
+    return os.path.join(home, setting[2:]) if setting.startswith("~/") else setting
 
 
 def config_header(profile: str) -> str:
