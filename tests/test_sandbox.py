@@ -526,3 +526,26 @@ def test_try_in_zsh_completes_without_a_compinit_of_the_users(
     finally:
         terminal.close()
     assert not list(sandbox_home.root.glob(".zcompdump*")), "no dump file in the HOME"
+
+
+def test_the_sandbox_saves_its_sessions_again_and_again_and_unsaves_them(
+    sandbox_home: Home, tmp_path: Path
+) -> None:
+    """moto's session keys start AKIA like long-lived ones: saved twice, unsaved, and
+    nothing of it (not even a lock file) outside the sandbox's own directory."""
+    t = transcript(
+        "bash",
+        [
+            "mfa sandbox start",
+            "mfa 111111 --save-as demo-session",
+            "mfa 222222 --save-as demo-session",
+            "grep -qx '[[]demo-session[]]' \"$AWS_SHARED_CREDENTIALS_FILE\"",
+            "mfaenv unsave demo-session",
+            "! grep -q demo-session \"$AWS_SHARED_CREDENTIALS_FILE\" \"$AWS_CONFIG_FILE\"",
+            "mfa sandbox stop",
+        ],
+        tmp_path,
+        user_env(),
+    )
+    assert [s.status for s in t.steps] == [0] * 8, t.stderr
+    assert not (sandbox_home.cache / "mfaenv").exists(), "nothing left in the user's cache"
