@@ -541,7 +541,7 @@ def test_the_sandbox_saves_its_sessions_again_and_again_and_unsaves_them(
             "mfa 222222 --save-as demo-session",
             "grep -qx '[[]demo-session[]]' \"$AWS_SHARED_CREDENTIALS_FILE\"",
             "mfaenv unsave demo-session",
-            "! grep -q demo-session \"$AWS_SHARED_CREDENTIALS_FILE\" \"$AWS_CONFIG_FILE\"",
+            '! grep -q demo-session "$AWS_SHARED_CREDENTIALS_FILE" "$AWS_CONFIG_FILE"',
             "mfa sandbox stop",
         ],
         tmp_path,
