@@ -94,6 +94,7 @@ _FAST: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
     "status": (("--profile",), ("--json", "--all"), ()),
     "sh-off": (("--shell",), (), ()),
     "sh-follow": (("--shell",), (), ("marker", "held?")),
+    "sh-profile": (("--shell",), (), ()),
     "sh-renew": (("--shell",), (), ("marker", "report", "margin")),
     "sh-on": (("--shell", *SESSION_OPTIONS), (), ("code?",)),
     "credential-process": (SESSION_OPTIONS, (), ()),

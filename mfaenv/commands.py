@@ -189,6 +189,7 @@ def _may_want_auto() -> bool:
 def on(args: Args, clock: Clock) -> int:
     from mfaenv.cache import generation
     from mfaenv.login import Login
+    from mfaenv.profilefollow import seen_after
 
     shell = get_shell(str(args.shell))
     state = ShellState.from_process()
@@ -200,7 +201,7 @@ def on(args: Args, clock: Clock) -> int:
     # The shell follows this cache name from this session on (mfaenv.follow).
     follow = {FOLLOW_MARKER_VAR: marker, FOLLOW_GENERATION_VAR: generation(session)}
     change = state.apply(SESSION, session_values(session)).then(Change(shell_vars=follow))
-    emit(shell.render(change))
+    emit(shell.render(seen_after(state, change)))
     left = format_remaining(remaining(session.expires, clock.now()))
     role = f" as {session.role_label}" if session.role_label else ""
     what = "reused the cached MFA session" if login.reused else "MFA session"
@@ -279,12 +280,19 @@ def credential_process(args: Args, clock: Clock) -> int:
 
 
 def off(args: Args, clock: Clock) -> int:
+    from mfaenv.profilefollow import SEEN_VAR, held_from_process, reckoned
+
     shell = get_shell(str(args.shell))
     state = ShellState.from_process()
     if not state.active(SESSION):
         raise MfaEnvError("no MFA session in this shell; nothing to undo")
+    # AWS_PROFILE as the shell's tools have it now: a folder direnv has left since does not
+    # get its value back (mfaenv.profilefollow).
+    state = reckoned(state, held_from_process())
     change, known = state.remove(SESSION)
-    stop = Change(shell_vars={FOLLOW_MARKER_VAR: None, FOLLOW_GENERATION_VAR: None})
+    stop = Change(
+        shell_vars={FOLLOW_MARKER_VAR: None, FOLLOW_GENERATION_VAR: None, SEEN_VAR: None}
+    )
     emit(shell.render(change.then(stop)))
     if not known:
         warn(
@@ -309,16 +317,27 @@ def _said_off(environ: Mapping[str, str], change: Change) -> str:
 def follow(args: Args, clock: Clock) -> int:
     """The prompt hook saw the marker change: the newer session, or nothing to eval."""
     from mfaenv.follow import follow_change
+    from mfaenv.profilefollow import seen_after
 
     shell = get_shell(str(args.shell))
     state = ShellState.from_process()
     change = follow_change(state, args.marker, args.held, clock)
     if change is None:
         return 0
-    emit(shell.render(change))
+    emit(shell.render(seen_after(state, change)))
     left = format_remaining(remaining(int(change.env["MFAENV_EXPIRES"] or 0), clock.now()))
     profile = change.env["MFAENV_PROFILE"]
     warn(f"this shell now holds the newer MFA session of profile {profile!r}, {left} left")
+    return 0
+
+
+def profile(args: Args, clock: Clock) -> int:
+    """The prompt hook saw AWS_PROFILE or DIRENV_DIFF change (mfaenv.profilefollow)."""
+    from mfaenv.profilefollow import held_from_process, profile_change
+
+    shell = get_shell(str(args.shell))
+    state = ShellState.from_process()
+    emit(shell.render(profile_change(state, held_from_process() or "", clock)))
     return 0
 
 
@@ -492,6 +511,7 @@ COMMANDS: dict[str, Callable[[Args, Clock], int]] = {
     "credential-process": credential_process,
     "sh-off": off,
     "sh-follow": follow,
+    "sh-profile": profile,
     "sh-renew": renew,
     "status": status,
     "enroll": enroll,

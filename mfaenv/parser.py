@@ -307,6 +307,8 @@ def build(width: int | None = None) -> _Parser:
     follow.add_argument("marker", help="the marker file of the session this shell holds")
     follow.add_argument("held", nargs="?", default="", help="the generation this shell holds")
 
+    add("sh-profile", "follow AWS_PROFILE as direnv or the user set it (the prompt hook)")
+
     renew = add("sh-renew", "renew this shell's session in the background (the prompt hook)")
     renew.add_argument("marker", help="the marker file of the session this shell holds")
     renew.add_argument("report", help="where a failure is written for the next prompt")

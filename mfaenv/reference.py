@@ -119,6 +119,9 @@ ENVIRONMENT: tuple[tuple[str, str, str], ...] = (
     ("PASSWORD_STORE_DIR", "~/.password-store", "pass's store, for keys = \"pass:ENTRY\""),
     ("BROWSER", "", "the browser mfa console opens (Python's webbrowser reads it)"),
     ("SHELL", "", "which init line to suggest when mfaenv is run without the function"),
+    ("DIRENV_DIFF", "",
+     "direnv's record of what it set: when it changes during a session, the session follows "
+     "the profile the shell is now in (a folder left takes its AWS_PROFILE with it)"),
     ("MFAENV_TRY", "", "set by ./try for the shell it opens: the sandbox that shell starts "
      "is stopped when ./try ends"),
     # mfa exec --server gives the command these two, and takes out of its environment every

@@ -111,6 +111,23 @@ __mfaenv_follow_check() {
     __mfaenv_eval sh-follow --shell bash "$__mfaenv_follow" "$__mfaenv_held" || \builtin true
 }
 
+# The session follows the profile the shell is in: when AWS_PROFILE or direnv's
+# DIRENV_DIFF is no longer what mfa left (direnv on cd, mise, an export by hand), mfaenv
+# runs once, with what they were, and gives the shell that profile's cached session or
+# puts the session away (mfaenv.profilefollow). Two builtin comparisons per prompt.
+__mfaenv_profile_check() {
+    [[ -n ${MFAENV_PROFILE-} && -n ${__mfaenv_stash-} ]] || \builtin return 0
+    \builtin local __mfaenv_now="${AWS_PROFILE+=}${AWS_PROFILE-}|${DIRENV_DIFF-}"
+    \builtin local __mfaenv_held="${__mfaenv_profile_seen-}" __mfaenv_code
+    [[ $__mfaenv_now != "$__mfaenv_held" ]] || \builtin return 0
+    # Remembered first, so a change that cannot be followed costs one process, not one a prompt.
+    __mfaenv_profile_seen=$__mfaenv_now
+    \builtin export -n __mfaenv_profile_seen
+    __mfaenv_code="$(__MFAENV_STASH="${__mfaenv_stash-}" __MFAENV_HELD="$__mfaenv_held" \
+        @MFAENV@ sh-profile --shell bash)" || \builtin return 0
+    \builtin eval "$__mfaenv_code"
+}
+
 # At its end, without a newer session to follow, the shell says so once (not at every
 # prompt): a builtin comparison of MFAENV_EXPIRES with the clock, no process.
 __mfaenv_ended_check() {
@@ -158,6 +175,7 @@ __mfaenv_renew_check() {
 # One more check of the same kind (a comparison of two variables) costs microseconds.
 __mfaenv_prompt_hook() {
     \builtin local __mfaenv_status=$?
+    __mfaenv_profile_check || \builtin true
     __mfaenv_follow_check || \builtin true
     __mfaenv_renew_check || \builtin true
     __mfaenv_ended_check || \builtin true
@@ -172,17 +190,28 @@ mfa_prompt() {
     \builtin printf '%s' "$MFAENV_SEGMENT"
 }
 
-# Run the hook first, once, in the string or the array (bash 5.1) form of PROMPT_COMMAND.
+# The profile check once more at the end of PROMPT_COMMAND: a direnv hook loaded before
+# this file runs after the hook above, and what it sets is seen at this prompt, not the next.
+__mfaenv_profile_late() {
+    \builtin local __mfaenv_status=$? __mfaenv_before="${__mfaenv_profile_seen-}"
+    __mfaenv_profile_check || \builtin true
+    [[ ${__mfaenv_profile_seen-} == "$__mfaenv_before" ]] || __mfaenv_segment || \builtin true
+    case $- in *e*) \builtin return 0 ;; esac
+    \builtin return "$__mfaenv_status"
+}
+
+# Run the hook first and the late check last, once, in the string or the array (bash 5.1)
+# form of PROMPT_COMMAND.
 __mfaenv_add_hook() {
     \builtin local __mfaenv_command
     for __mfaenv_command in ${PROMPT_COMMAND[@]+"${PROMPT_COMMAND[@]}"}; do
         case ";$__mfaenv_command;" in *";__mfaenv_prompt_hook;"*) \builtin return 0 ;; esac
     done
     if [[ "$(\builtin declare -p PROMPT_COMMAND 2>/dev/null)" == "declare -a"* ]]; then
-        PROMPT_COMMAND=(__mfaenv_prompt_hook "${PROMPT_COMMAND[@]}")
+        PROMPT_COMMAND=(__mfaenv_prompt_hook "${PROMPT_COMMAND[@]}" __mfaenv_profile_late)
     else
         # shellcheck disable=SC2128,SC2178 # here PROMPT_COMMAND is a string
-        PROMPT_COMMAND="__mfaenv_prompt_hook${PROMPT_COMMAND:+;$PROMPT_COMMAND}"
+        PROMPT_COMMAND="__mfaenv_prompt_hook${PROMPT_COMMAND:+;$PROMPT_COMMAND};__mfaenv_profile_late"
     fi
 }
 __mfaenv_add_hook

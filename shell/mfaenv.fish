@@ -10,7 +10,7 @@ function __mfaenv_run
 end
 
 function __mfaenv_eval
-    set -l __mfaenv_code (__MFAENV_STASH="$__mfaenv_stash" @MFAENV@ $argv | string collect)
+    set -l __mfaenv_code (__MFAENV_STASH="$__mfaenv_stash" __MFAENV_HELD="$__mfaenv_profile_seen" @MFAENV@ $argv | string collect)
     set -l __mfaenv_status $pipestatus[1]
     test $__mfaenv_status -eq 0; or return $__mfaenv_status
     builtin printf '%s\n' $__mfaenv_code | builtin source
@@ -182,6 +182,23 @@ function __mfaenv_follow_check
     __mfaenv_eval sh-follow --shell fish $__mfaenv_follow $held
 end
 
+# The session follows the profile the shell is in: when AWS_PROFILE or direnv's
+# DIRENV_DIFF is no longer what mfa left (direnv on cd, mise, set -gx by hand), mfaenv
+# runs once, with what they were, and gives the shell that profile's cached session or
+# puts the session away (mfaenv.profilefollow). Builtin comparisons only, per prompt.
+function __mfaenv_profile_check
+    set -q MFAENV_PROFILE; and set -q __mfaenv_stash; or return 0
+    set -l now "|$DIRENV_DIFF"
+    set -q AWS_PROFILE; and set now "=$AWS_PROFILE$now"
+    set -l held "$__mfaenv_profile_seen"
+    test "$now" != "$held"; or return 0
+    # Remembered first, so a change that cannot be followed costs one process, not one a prompt.
+    set -g __mfaenv_profile_seen $now
+    set -l code (__MFAENV_STASH="$__mfaenv_stash" __MFAENV_HELD="$held" @MFAENV@ sh-profile --shell fish | string collect)
+    test $pipestatus[1] -eq 0; or return 0
+    builtin printf '%s\n' $code | builtin source
+end
+
 # At its end, without a newer session to follow, the shell says so once (not at every
 # prompt): a builtin comparison of MFAENV_EXPIRES with the clock, no process on Linux.
 function __mfaenv_ended_check
@@ -221,6 +238,7 @@ end
 # costs microseconds.
 function __mfaenv_prompt_hook --on-event fish_prompt
     set -g __mfaenv_time
+    __mfaenv_profile_check
     __mfaenv_follow_check
     __mfaenv_renew_check
     __mfaenv_ended_check

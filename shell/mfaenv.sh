@@ -19,10 +19,13 @@ __mfaenv_run() {
     __MFAENV_STASH="${__mfaenv_stash-}" @MFAENV@ "$@"
 }
 
+# mfa off and the prompt hooks also hand over what AWS_PROFILE and DIRENV_DIFF were when mfa
+# last changed the shell (mfaenv.profilefollow).
 __mfaenv_eval() {
     @EMULATE@
     \builtin local __mfaenv_code
-    __mfaenv_code="$(__MFAENV_STASH="${__mfaenv_stash-}" @MFAENV@ "$@")" || \builtin return
+    __mfaenv_code="$(__MFAENV_STASH="${__mfaenv_stash-}" __MFAENV_HELD="${__mfaenv_profile_seen-}" \
+        @MFAENV@ "$@")" || \builtin return
     \builtin eval "$__mfaenv_code"
 }
 

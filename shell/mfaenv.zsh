@@ -75,6 +75,24 @@ __mfaenv_follow_check() {
     __mfaenv_eval sh-follow --shell zsh "$__mfaenv_follow" "$__mfaenv_held" || \builtin true
 }
 
+# The session follows the profile the shell is in: when AWS_PROFILE or direnv's
+# DIRENV_DIFF is no longer what mfa left (direnv on cd, mise, an export by hand), mfaenv
+# runs once, with what they were, and gives the shell that profile's cached session or
+# puts the session away (mfaenv.profilefollow). Two builtin comparisons per prompt.
+__mfaenv_profile_check() {
+    \builtin emulate -L zsh
+    [[ -n ${MFAENV_PROFILE-} && -n ${__mfaenv_stash-} ]] || \builtin return 0
+    \builtin local __mfaenv_now="${AWS_PROFILE+=}${AWS_PROFILE-}|${DIRENV_DIFF-}"
+    \builtin local __mfaenv_held="${__mfaenv_profile_seen-}" __mfaenv_code
+    [[ $__mfaenv_now != "$__mfaenv_held" ]] || \builtin return 0
+    # Remembered first, so a change that cannot be followed costs one process, not one a prompt.
+    \builtin typeset -g __mfaenv_profile_seen=$__mfaenv_now
+    \builtin typeset -g +x __mfaenv_profile_seen
+    __mfaenv_code="$(__MFAENV_STASH="${__mfaenv_stash-}" __MFAENV_HELD="$__mfaenv_held" \
+        @MFAENV@ sh-profile --shell zsh)" || \builtin return 0
+    \builtin eval "$__mfaenv_code"
+}
+
 # At its end, without a newer session to follow, the shell says so once (not at every
 # prompt): a builtin comparison of MFAENV_EXPIRES with $EPOCHSECONDS, no process.
 __mfaenv_ended_check() {
@@ -120,6 +138,7 @@ __mfaenv_renew_check() {
 # One more check of the same kind (a comparison of two variables) costs microseconds.
 __mfaenv_prompt_hook() {
     \builtin emulate -L zsh
+    __mfaenv_profile_check || \builtin true
     __mfaenv_follow_check || \builtin true
     __mfaenv_renew_check || \builtin true
     __mfaenv_ended_check || \builtin true

@@ -83,6 +83,7 @@ JSON = {
 FAST_JSON = {"mfaenv.jsontext", "_json"}
 REUSE = {
     "mfaenv.login",
+    "mfaenv.profilefollow",  # what mfa leaves for the profile check (sh-on)
     "mfaenv.cache",
     "mfaenv.files",
     "mfaenv.session",
@@ -145,7 +146,7 @@ def test_off_imports_only_the_core_and_the_json_accelerator() -> None:
     )
     status, added = probe("sh-off", "--shell", "bash", env=env)
     assert status == 0
-    assert_imports(added, STARTUP | CORE | FAST_JSON)
+    assert_imports(added, STARTUP | CORE | FAST_JSON | {"mfaenv.profilefollow"})
 
 
 @pytest.fixture

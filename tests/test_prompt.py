@@ -147,7 +147,8 @@ def test_the_bash_hook_is_added_once_and_keeps_the_exit_status(tmp_path: Path) -
     )
     result = run_shell("bash", script, dict(os.environ))
     assert result.stdout == (
-        "__mfaenv_prompt_hook;echo user hook\nstatus 7\n__mfaenv_prompt_hook,first,second,"
+        "__mfaenv_prompt_hook;echo user hook;__mfaenv_profile_late\nstatus 7\n"
+        "__mfaenv_prompt_hook,first,second,__mfaenv_profile_late,"
     )
 
 
