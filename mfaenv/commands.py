@@ -290,9 +290,7 @@ def off(args: Args, clock: Clock) -> int:
     # get its value back (mfaenv.profilefollow).
     state = reckoned(state, held_from_process())
     change, known = state.remove(SESSION)
-    stop = Change(
-        shell_vars={FOLLOW_MARKER_VAR: None, FOLLOW_GENERATION_VAR: None, SEEN_VAR: None}
-    )
+    stop = Change(shell_vars={FOLLOW_MARKER_VAR: None, FOLLOW_GENERATION_VAR: None, SEEN_VAR: None})
     emit(shell.render(change.then(stop)))
     if not known:
         warn(
