@@ -16,7 +16,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import FakeClock, Home, Mfa, need, refused, write_config, write_profile
+from conftest import (
+    FakeClock,
+    Home,
+    Mfa,
+    need,
+    real_time,
+    refused,
+    write_config,
+    write_profile,
+)
 from desktop import Desktop
 from fakeaws import SERIAL, SESSION_KEY, FakeAws, session_token_reply
 
@@ -253,3 +262,55 @@ def test_which_dialog_a_desktop_has(tmp_path: Path) -> None:
     kde = {"PATH": path, "DISPLAY": ":0", "XDG_CURRENT_DESKTOP": "KDE"}
     assert find_tool(kde, platform="linux") == f"{path}/kdialog"
     assert find_tool({"PATH": path}, platform="darwin") is None, "no osascript"
+
+
+def test_a_display_that_is_gone_is_one_line(
+    mfaenv: Mfa, sts: FakeAws, home: Home, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A DISPLAY left over from an old ssh -X session: zenity cannot open it."""
+    need("zenity")
+    monkeypatch.delenv("MFAENV_NO_PROMPT")
+    monkeypatch.setenv("MFAENV_PROMPT", "dialog")
+    monkeypatch.setenv("DISPLAY", f"unix:{tmp_path}/no-such-display")
+    before = home.files()
+    refused(  # on the real clock: the dialog's deadline is not what this is about
+        real_time(mfaenv)("credential-process", "--profile", "default"),
+        "zenity cannot open the display to ask for a code",
+    )
+    assert sts.requests == [] and home.files() == before
+
+
+@pytest.mark.parametrize(("status", "typed"), [(0, "246810"), (1, "")])
+def test_under_kde_kdialog_asks(
+    mfaenv: Mfa,
+    sts: FakeAws,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    status: int,
+    typed: str,
+) -> None:
+    """kdialog is not on this machine: a stand-in prints what the user typed, or exits 1
+    as kdialog does for Cancel, and notes how it was run."""
+    kdialog = tmp_path / "bin" / "kdialog"
+    kdialog.parent.mkdir()
+    kdialog.write_text(
+        f"#!/bin/sh\nprintf '%s\\n' \"$@\" > {tmp_path}/argv\nenv > {tmp_path}/env\n"
+        f"printf '{typed}\\n'\nexit {status}\n"
+    )
+    kdialog.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{kdialog.parent}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.delenv("MFAENV_NO_PROMPT")
+    monkeypatch.setenv("MFAENV_PROMPT", "dialog")
+    monkeypatch.setenv("DISPLAY", ":0")
+    monkeypatch.setenv("XDG_CURRENT_DESKTOP", "KDE")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "the-callers-token")
+    run = real_time(mfaenv)("credential-process", "--profile", "default")
+    argv = (tmp_path / "argv").read_text()
+    assert argv.startswith("--title\nmfaenv\n--inputbox\nMFA code for profile 'default'\n")
+    assert "the-callers-token" not in (tmp_path / "env").read_text()
+    if status == 0:
+        assert (run.status, run.stderr) == (0, ""), run.stderr
+        assert sts.requests[0].params["TokenCode"] == typed
+    else:
+        refused(run, CANCELLED)
+        assert sts.requests == []
