@@ -54,5 +54,5 @@ def ask_code(how: str | None, profile: str, serial: str, clock: Clock = SYSTEM) 
     if how == TERMINAL:
         from mfaenv.terminal import ask_code as on_terminal
 
-        return on_terminal(serial)
+        return on_terminal(serial, profile=profile)
     return None

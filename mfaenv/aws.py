@@ -10,11 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-import signal
-import threading
-import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timezone
 from typing import Any
@@ -24,6 +20,7 @@ import botocore.exceptions
 import botocore.session
 from botocore.parsers import ResponseParserError
 
+from mfaenv.deadline import PastDeadline, call_deadline, deadline
 from mfaenv.errors import MfaEnvError, debug
 from mfaenv.session import Credentials
 from mfaenv.timefmt import format_duration
@@ -87,7 +84,6 @@ class RoleSpec:
 def _check_sandbox(environ: Mapping[str, str] | None) -> None:
     """In a shell pointed at the sandbox (``mfa sandbox start``): refuse, saying why,
     when its server is gone, rather than fail on the profile files it took along."""
-    import os
 
     environ = os.environ if environ is None else environ
     if environ.get("MFAENV_SANDBOX"):
@@ -472,59 +468,14 @@ class _TooLong(MfaEnvError):
     """AssumeRole refused the duration: above the role's maximum."""
 
 
-# However slowly a server answers (a byte every few seconds resets botocore's
-# read_timeout each time), one call ends within this many seconds.
-CALL_DEADLINE = 15.0
-DEADLINE_ENV = "MFAENV_AWS_DEADLINE"  # shorter, for tests; never longer
-
-
-def call_deadline() -> float:
-    """The deadline of one AWS call: CALL_DEADLINE, or less where MFAENV_AWS_DEADLINE says."""
-    try:
-        seconds = float(os.environ.get(DEADLINE_ENV, ""))
-    except ValueError:
-        return CALL_DEADLINE
-    return seconds if 0 < seconds < CALL_DEADLINE else CALL_DEADLINE
-
-
-class _PastDeadline(BaseException):
-    """Raised by the timer inside a call that ran too long. A BaseException, so no
-    ``except Exception`` in botocore or urllib3 can swallow it."""
-
-
-@contextmanager
-def _deadline(seconds: float) -> Iterator[None]:
-    """Interrupt the block after ``seconds`` with ``_PastDeadline``: a real-time timer
-    (SIGALRM) in the main thread; the previous handler and timer are put back after."""
-    if threading.current_thread() is not threading.main_thread() or not hasattr(
-        signal, "setitimer"
-    ):
-        yield  # signals reach the main thread only; elsewhere the read timeouts still hold
-        return
-
-    def expire(signum: int, frame: object) -> None:
-        raise _PastDeadline
-
-    started = time.monotonic()
-    previous = signal.signal(signal.SIGALRM, expire)
-    outer, _ = signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-        if outer > 0:
-            signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - started), 1e-3))
-
-
 def _call(client: Any, operation: str, **kwargs: Any) -> Any:
     """Make one AWS call within the deadline; turn every failure into a sentence the user
     can act on, in one line."""
     seconds = call_deadline()
     try:
-        with _deadline(seconds):
+        with deadline(seconds):
             return getattr(client, operation)(**kwargs)
-    except _PastDeadline:
+    except PastDeadline:
         raise MfaEnvError(
             f"{client.meta.endpoint_url} did not answer within {seconds:g}s; check your "
             "network or try again"

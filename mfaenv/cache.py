@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 
 from mfaenv.clock import SYSTEM, Clock
-from mfaenv.errors import MfaEnvError, debug
+from mfaenv.errors import MfaEnvError, debug, printable, warn
 from mfaenv.files import UntrustedFile, cache_dir, private_dir, read_private, write_private
 from mfaenv.session import Session, fingerprint
 
@@ -29,6 +29,10 @@ if TYPE_CHECKING:
 REUSE_MARGIN = 5 * 60
 # How long a refresh waits for another one (perhaps at a prompt in another terminal).
 LOCK_TIMEOUT = 90
+# After this long waiting for the lock, the waiter says what it is waiting for.
+LOCK_NOTICE = 0.5
+# The holder of the lock says there what it is doing (nothing secret), for the waiters.
+LOCK_NOTE = "lock-holder"
 # A file in the cache larger than this is not ours.
 MAX_CACHE_FILE = 256 * 1024
 
@@ -115,33 +119,55 @@ class RefreshLock:
     """An exclusive lock on the cache directory itself, so taking it creates no file;
     waits up to ``timeout`` (another terminal may be refreshing), then says so."""
 
-    __slots__ = ("clock", "fd", "root", "timeout")
+    __slots__ = ("clock", "doing", "fd", "root", "timeout")
 
-    def __init__(self, root: str, timeout: float, clock: Clock) -> None:
-        self.root, self.timeout, self.clock = root, timeout, clock
+    def __init__(self, root: str, timeout: float, clock: Clock, doing: str) -> None:
+        self.root, self.timeout, self.clock, self.doing = root, timeout, clock, doing
         self.fd: int | None = None
 
     def __enter__(self) -> None:
         import fcntl
 
         fd = os.open(private_dir(self.root), os.O_RDONLY)
-        deadline = self.clock.monotonic() + self.timeout
+        start = self.clock.monotonic()
+        told = False
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
-                if self.clock.monotonic() > deadline:
+                waited = self.clock.monotonic() - start
+                if waited > self.timeout:
                     os.close(fd)
                     raise MfaEnvError(
                         f"another mfaenv has been getting a session for {self.timeout:.0f}s; "
                         "try again when it is done"
                     ) from None
+                if not told and waited >= LOCK_NOTICE:
+                    told = True
+                    warn(f"waiting (up to {self.timeout:.0f}s) for {self._holder()}")
                 self.clock.sleep(0.05)
         self.fd = fd
+        try:
+            write_private(os.path.join(self.root, LOCK_NOTE), f"{self.doing}\n".encode())
+        except MfaEnvError as err:
+            debug(f"cannot say what holds the lock: {err}")
+
+    def _holder(self) -> str:
+        """What the holder of the lock said it is doing (it may have said nothing yet)."""
+        try:
+            raw = read_private(os.path.join(self.root, LOCK_NOTE))
+        except MfaEnvError:
+            raw = None
+        said = raw.decode("utf-8", "replace").strip()[:200] if raw else ""
+        return printable(said) if said else "another mfaenv that is getting a session"
 
     def __exit__(self, *exc: object) -> None:
         if self.fd is not None:
+            try:
+                os.unlink(os.path.join(self.root, LOCK_NOTE))
+            except OSError:
+                pass
             os.close(self.fd)  # closing releases the lock
             self.fd = None
 
@@ -150,10 +176,12 @@ class Cache:
     def __init__(self, root: StrPath | None = None, clock: Clock = SYSTEM) -> None:
         self.root = os.fspath(root) if root is not None else cache_dir()
         self.clock = clock
+        # What this process does under the lock, as others waiting for it are told.
+        self.doing = f"mfaenv (process {os.getpid()}) getting a session"
 
     def lock(self, timeout: float = LOCK_TIMEOUT) -> RefreshLock:
         """One refresh at a time across processes (``with cache.lock(): ...``)."""
-        return RefreshLock(self.root, timeout, self.clock)
+        return RefreshLock(self.root, timeout, self.clock, self.doing)
 
     def check_writable(self, *names: str) -> None:
         """Fail now, before a code is spent, if a new session could not be kept: the

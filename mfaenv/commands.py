@@ -74,6 +74,18 @@ def requested_profile(args: Args, environ: Mapping[str, str]) -> tuple[str, bool
     return args.profile or environ.get("AWS_PROFILE") or "default", args.profile is not None
 
 
+def acted_on_profile(args: Args, state: ShellState) -> tuple[str, bool]:
+    """The profile a command that acts on one (rotate-key, enroll, keys import) acts on:
+    --profile; else, in a shell holding a session, the session's own profile (not
+    ``default`` nor the AWS_PROFILE set aside); else as ``requested_profile``."""
+    environ = state.without(SESSION)
+    held = state.environ.get(SESSION.marker, "") if state.active(SESSION) else ""
+    if args.profile is not None or not held:
+        return requested_profile(args, environ)
+    # As --profile unless it is the profile the environment points at (keys there count).
+    return held, (environ.get("AWS_PROFILE") or "default") != held
+
+
 def build_request(args: Args, environ: Mapping[str, str]) -> Request:
     from mfaenv.login import Request
 
@@ -141,12 +153,17 @@ def init(args: Args, clock: Clock) -> int:
 
 def _may_want_auto() -> bool:
     """Whether the config may say ``auto = true`` (mfaenv.autostart): a look at its text,
-    found as mfaenv.files finds it, so init imports nothing more for everyone else."""
-    if not sys.platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
-        return True  # platformdirs places it: autostart finds it
-    home = os.environ.get("XDG_CONFIG_HOME", "").strip() or os.path.expanduser("~/.config")
+    found as mfaenv.files finds it (MFAENV_CONFIG, else in XDG_CONFIG_HOME when that is an
+    absolute path), so init imports nothing more for everyone else."""
+    path = os.environ.get("MFAENV_CONFIG", "")
+    if not path:
+        if not sys.platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
+            return True  # platformdirs places it: autostart finds it
+        home = os.environ.get("XDG_CONFIG_HOME", "").strip()
+        home = home if os.path.isabs(home) else os.path.expanduser("~/.config")
+        path = os.path.join(home, "mfaenv", "config.toml")
     try:
-        with open(os.path.join(home, "mfaenv", "config.toml"), "rb") as handle:
+        with open(path, "rb") as handle:
             return b"auto" in handle.read(256 * 1024)
     except OSError:
         return False
@@ -338,7 +355,7 @@ def enroll(args: Args, clock: Clock) -> int:
     from mfaenv.totp import Source
 
     state = ShellState.from_process()
-    profile, explicit = requested_profile(args, state.without(SESSION))
+    profile, explicit = acted_on_profile(args, state)
     enroll_device(
         Request(profile=profile, explicit_profile=explicit),
         state.without(SESSION),
@@ -355,7 +372,7 @@ def rotate_key(args: Args, clock: Clock) -> int:
     from mfaenv.rotate import rotate_key as rotate
 
     state = ShellState.from_process()
-    profile, explicit = requested_profile(args, state.without(SESSION))
+    profile, explicit = acted_on_profile(args, state)
     rotate(Request(profile=profile, explicit_profile=explicit), state.without(SESSION), clock)
     return 0
 
@@ -364,9 +381,9 @@ def keys(args: Args, clock: Clock) -> int:
     from mfaenv.keystore import KeyStore, import_keys
 
     state = ShellState.from_process()
-    profile, _ = requested_profile(args, state.without(SESSION))
+    profile, _ = acted_on_profile(args, state)
     store = KeyStore.parse(str(args.store)).for_profile(profile)
-    import_keys(profile, store, state.without(SESSION))
+    import_keys(profile, store, state.without(SESSION), clock)
     return 0
 
 
@@ -374,7 +391,7 @@ def unsave(args: Args, clock: Clock) -> int:
     from mfaenv.cache import Cache
     from mfaenv.saveas import unsave as remove
 
-    path = remove(str(args.name), Cache(clock=clock).root)
+    path = remove(str(args.name), Cache(clock=clock).root, clock)
     warn(f"removed the session profile [{args.name}] from {path}")
     return 0
 

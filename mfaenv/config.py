@@ -179,12 +179,31 @@ def load(path: Path | None = None) -> Config:
 def set_profile_values(profile: str, values: Mapping[str, str], path: Path | None = None) -> Path:
     """Set string keys of ``[profiles.PROFILE]``; every comment and other line is kept
     (tomlkit edits the document in place)."""
-    import tomlkit
-    from tomlkit.exceptions import TOMLKitError
-
     from mfaenv.files import write_private
 
     path = path if path is not None else Path(config_path())
+    write_private(path, _with_values(path, profile, values).encode("utf-8"))
+    return path
+
+
+def check_settable(profile: str, values: Mapping[str, str]) -> None:
+    """Refuse now what ``set_profile_values`` would refuse later (enroll asks before it
+    makes a device): a config it cannot edit, a folder it cannot write."""
+    import os
+
+    from mfaenv.files import private_dir
+
+    path = Path(config_path())
+    _with_values(path, profile, values)
+    folder = private_dir(path.parent)
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise MfaEnvError(f"cannot write {path}: its folder is not writable")
+
+
+def _with_values(path: Path, profile: str, values: Mapping[str, str]) -> str:
+    import tomlkit
+    from tomlkit.exceptions import TOMLKitError
+
     try:
         text = path.read_text(encoding="utf-8") if path.exists() else ""
         document = tomlkit.parse(text)
@@ -204,5 +223,4 @@ def set_profile_values(profile: str, values: Mapping[str, str], path: Path | Non
             f"cannot add {', '.join(values)} for profile {profile!r} to {path} "
             f"({type(err).__name__}): please add them under [profiles.{profile}] by hand"
         ) from None
-    write_private(path, new_text.encode("utf-8"))
-    return path
+    return new_text

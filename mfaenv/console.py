@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 # Where the tests point the federation URL (both the token request and the login URL).
 ENDPOINT_ENV = "MFAENV_FEDERATION_ENDPOINT"
 TIMEOUT = 10
+# A sign-in token is a few KiB; an answer beyond this is not one.
+MAX_REPLY = 64 * 1024
 ISSUER = "mfaenv"
 LINK_LIFETIME = "15 minutes"  # how long AWS honours a sign-in token
 # SessionDuration, the console session's length: AWS takes 15 minutes to 12 hours.
@@ -143,7 +145,9 @@ def role_mode(config: Config, profile: str) -> str:
     return config.profile(profile).role_mode or CHAIN
 
 
-def check_duration_allowed(duration: int | None, mode: str, profile: str, left: str) -> None:
+def check_duration_allowed(
+    duration: int | None, mode: str, profile: str, left: str, configured: str | None = None
+) -> None:
     """SessionDuration only where AWS's federation documentation allows it.
 
     The IAM User Guide, "Enable custom identity broker access to the AWS console"
@@ -159,6 +163,13 @@ def check_duration_allowed(duration: int | None, mode: str, profile: str, left: 
     """
     from mfaenv.limits import DIRECT
 
+    if duration is not None and mode != DIRECT and configured == DIRECT:
+        raise MfaEnvError(
+            "AWS takes a console --duration only for a role assumed with an IAM user's "
+            f"long-lived keys; the role session of profile {profile!r} ({left}) was chained "
+            f'from an MFA session before role_mode was "direct": run `mfa CODE --profile '
+            f"{profile}` for a direct one, or leave out --duration"
+        )
     if duration is not None and mode != DIRECT:
         raise MfaEnvError(
             "AWS takes a console --duration only for a role assumed with an IAM user's "
@@ -204,6 +215,23 @@ def shell_session(environ: Mapping[str, str], clock: Clock) -> Session | None:
     return session
 
 
+def held_mode(held: Session, clock: Clock) -> str | None:
+    """How the role session the shell holds was assumed (chain or direct), as the cache
+    recorded it when it was made; None where the cache no longer has that session."""
+    from mfaenv.cache import Cache
+    from mfaenv.files import UntrustedFile
+
+    cache = Cache(clock=clock)
+    for name in (held.profile, f"{held.profile}+{held.role_arn}"):
+        try:
+            cached = cache.load_session(name)
+        except UntrustedFile:
+            continue
+        if cached is not None and cached.credentials == held.credentials:
+            return cached.role_mode
+    return None
+
+
 def _region_of(profile: str, environ: Mapping[str, str]) -> str:
     """AWS_REGION, else the profile's region as botocore reads it (AWS_DEFAULT_REGION,
     then the config), else us-east-1."""
@@ -235,8 +263,10 @@ def login_session(
     login = Login(request, environ, clock=clock)
     if login.role() is None:
         raise MfaEnvError(f"profile {profile!r} assumes no role. {NOT_A_ROLE}")
-    mode = role_mode(login.config(), profile)
-    check_duration_allowed(duration, mode, profile, "up to 1h")
+    cached, _ = login.reuse(request)  # the session served below, if cached: as it was made
+    configured = role_mode(login.config(), profile)
+    mode = (cached.role_mode if cached else None) or configured
+    check_duration_allowed(duration, mode, profile, "up to 1h", configured)
     region = state.environ.get("AWS_REGION") or login.gateway().region
     session = login.session()
     if session.role_arn is None:
@@ -253,9 +283,9 @@ def session_and_region(
             from mfaenv import config
 
             left = format_remaining(remaining(held.expires, clock.now()))
-            check_duration_allowed(
-                duration, role_mode(config.load(), held.profile), held.profile, f"{left} left"
-            )
+            configured = role_mode(config.load(), held.profile)
+            mode = held_mode(held, clock) or configured
+            check_duration_allowed(duration, mode, held.profile, f"{left} left", configured)
             return held, _region_of(held.profile, state.environ)
     return login_session(args, state, clock, duration)
 
@@ -290,11 +320,19 @@ def signin_token(endpoint: str, session: Session, duration: int | None) -> str:
         f"{endpoint}?{urllib.parse.urlencode(query)}",
         headers={"User-Agent": f"mfaenv/{__version__}"},
     )
+    from mfaenv.deadline import PastDeadline, call_deadline, deadline
+
     host = urllib.parse.urlsplit(endpoint).hostname
     opener = urllib.request.build_opener(_NoRedirect())
+    seconds = call_deadline()
     try:
-        with opener.open(request, timeout=TIMEOUT) as reply:
-            body = reply.read(1 << 16)
+        with deadline(seconds), opener.open(request, timeout=TIMEOUT) as reply:
+            body = reply.read(MAX_REPLY + 1)
+    except PastDeadline:
+        raise MfaEnvError(
+            f"the AWS sign-in endpoint ({host}) did not answer within {seconds:g}s; check "
+            "your network or try again"
+        ) from None
     except urllib.error.HTTPError as err:
         status = err.code
         err.close()
@@ -320,11 +358,17 @@ def signin_token(endpoint: str, session: Session, duration: int | None) -> str:
         raise MfaEnvError(
             f"the AWS sign-in endpoint ({host}) failed: {type(err).__name__}"
         ) from None
+    if len(body) > MAX_REPLY:
+        raise MfaEnvError(
+            f"the AWS sign-in endpoint ({host}) answered with more than {MAX_REPLY // 1024} KiB, "
+            "far beyond a sign-in token; check MFAENV_FEDERATION_ENDPOINT, your proxy, or "
+            "try again"
+        )
     try:
         token = json.loads(body).get("SigninToken")
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):
         token = None
-    if not isinstance(token, str) or not token:
+    if not isinstance(token, str) or not token or not token.isprintable():
         raise MfaEnvError(f"the AWS sign-in endpoint ({host}) answered without a sign-in token")
     return token
 

@@ -110,6 +110,7 @@ def enroll(
             "add --force to enroll another"
         )
 
+    config_file.check_settable(request.profile, {"serial": "arn", "totp": "pass:x"})
     serial, secret = aws.create_virtual_mfa_device(key, name or user)
     uri = pyotp.TOTP(secret).provisioning_uri(
         name=f"{user}@{identity.account}", issuer_name="Amazon Web Services"
@@ -127,8 +128,8 @@ def enroll(
                 f"Scan this with your authenticator app, or type the secret by hand.\n"
                 f"{_qr(uri)}{uri}\nsecret: {secret}\n"
             )
-            first = ask_code(serial, "first code") or ""
-            second = ask_code(serial, "the code after it") or ""
+            first = ask_code(serial, "first code", request.profile) or ""
+            second = ask_code(serial, "the code after it", request.profile) or ""
         aws.enable_mfa_device(key, user, serial, first, second)
     except BaseException:
         try:

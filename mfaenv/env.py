@@ -85,9 +85,15 @@ class Layer:
         self.kept = kept
 
 
-# The profile and its region, for prompts (starship reads AWS_PROFILE) and SDKs (boto3
-# reads AWS_DEFAULT_REGION, the AWS CLI v2 and newer SDKs AWS_REGION).
-PROFILE_VARS = ("AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION")
+# The region, for SDKs (boto3 reads AWS_DEFAULT_REGION, the AWS CLI v2, the JavaScript SDK
+# and newer SDKs AWS_REGION) and prompts: a session keeps the shell's when it names none.
+REGION_VARS = ("AWS_REGION", "AWS_DEFAULT_REGION")
+# AWS_PROFILE is set aside (stashed, unset) while a session is on: the JavaScript SDK v3
+# signs with the profile's own credentials, not the session's keys, whenever it is set.
+# The session's profile is shown to prompts in AWSU_PROFILE instead, which starship reads
+# before AWS_PROFILE and no SDK reads at all (docs/environment.md says why this one).
+PROMPT_PROFILE = "AWSU_PROFILE"
+PROFILE_VARS = ("AWS_PROFILE", PROMPT_PROFILE, *REGION_VARS)
 
 SESSION = Layer(
     name="session",
@@ -104,7 +110,7 @@ SESSION = Layer(
         "MFAENV_ROLE_ARN",
         *PROFILE_VARS,
     ),
-    kept=PROFILE_VARS,
+    kept=REGION_VARS,
 )
 
 
@@ -262,13 +268,12 @@ def decode_stash(raw: str) -> dict[str, Saved]:
 
 
 def session_values(session: Session) -> dict[str, str | None]:
-    """The session layer's variables for ``session``: AWS_PROFILE when the AWS files have
-    the profile, the region variables when it names one; else they keep their values."""
+    """The session layer's variables for ``session``: AWS_PROFILE unset (set aside), the
+    profile's name for prompts, the region variables when it names one; else they keep
+    their values."""
     creds = session.credentials
     expiration = session.expiration
-    profile: dict[str, str | None] = {}
-    if session.aws_profile:
-        profile["AWS_PROFILE"] = session.aws_profile
+    profile: dict[str, str | None] = {"AWS_PROFILE": None, PROMPT_PROFILE: session.profile}
     if session.region:
         profile["AWS_REGION"] = profile["AWS_DEFAULT_REGION"] = session.region
     return {

@@ -35,8 +35,10 @@ class UntrustedFile(MfaEnvError):
 
 
 def _xdg(variable: str, fallback: str) -> str:
+    """An XDG base directory: the variable when it names an absolute path; a relative one
+    is invalid and ignored, as the XDG Base Directory Specification says."""
     value = os.environ.get(variable, "").strip()
-    return value if value else os.path.expanduser(fallback)
+    return value if os.path.isabs(value) else os.path.expanduser(fallback)
 
 
 def _xdg_platform() -> bool:
@@ -77,7 +79,8 @@ def config_path() -> str:
 
 def private_dir(path: StrPath) -> str:
     """Create ``path`` 0700 (and any missing parent, also 0700, whatever the umask), or
-    tighten it if it is ours; refuse one that is not a directory or is another user's."""
+    tighten it if it is ours; refuse one that is not a directory or is another user's.
+    A symbolic link to a directory of ours is that directory."""
     path = os.fspath(path)
     missing = []
     here = os.path.abspath(path)
@@ -98,6 +101,8 @@ def private_dir(path: StrPath) -> str:
             os.chmod(directory, 0o700)  # mkdir's mode is masked by the umask; 0700 is not
     try:
         info = os.lstat(path)
+        if stat.S_ISLNK(info.st_mode):  # a folder kept elsewhere (dotfiles): its target
+            info = os.stat(path)
     except OSError as err:
         raise MfaEnvError(f"cannot use {path}: {err.strerror}") from None
     if not stat.S_ISDIR(info.st_mode):

@@ -25,6 +25,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
+    from mfaenv.clock import Clock
+
 PASS_TIMEOUT = 60  # gpg may wait for a passphrase
 
 
@@ -190,10 +192,13 @@ def _pass(words: list[str], stdin: str | None, entry: str) -> str:
     raise MfaEnvError(f"pass {words[0]} {entry} failed with status {result.returncode}")
 
 
-def import_keys(profile: str, store: KeyStore, environ: Mapping[str, str]) -> None:
+def import_keys(
+    profile: str, store: KeyStore, environ: Mapping[str, str], clock: Clock | None = None
+) -> None:
     """Move the keys of ``[profile]`` in the credentials file into ``store``: write them,
     read them back, check them with one AWS call, set ``keys`` in the mfaenv config, and
-    only then remove the section. Any failure before leaves the files as they were."""
+    only then remove the section (if it still holds those keys). Any failure before
+    leaves the files as they were."""
     from pathlib import Path
 
     from mfaenv import awsfiles
@@ -201,23 +206,22 @@ def import_keys(profile: str, store: KeyStore, environ: Mapping[str, str]) -> No
     from mfaenv.config import set_profile_values
     from mfaenv.files import config_path, write_private
 
-    path = awsfiles.credentials_path()
-    try:
-        with open(path, encoding="utf-8") as handle:
-            original = handle.read()
-    except FileNotFoundError:
-        raise MfaEnvError(f"{path} does not exist: there are no keys to import") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise MfaEnvError(f"cannot read {path}: {err}") from None
-    values = awsfiles.section_values(original, profile, path)
+    credentials_file = awsfiles.read_credentials(clock)
+    path = credentials_file.path
+    if not credentials_file.exists:
+        raise MfaEnvError(f"{path} does not exist: there are no keys to import")
+    values = credentials_file.values(profile)
     if values is None:
         raise MfaEnvError(f"{path} has no [{profile}] section to import keys from")
     key = values.get("aws_access_key_id", "")
     secret = values.get("aws_secret_access_key", "")
     if not key or not secret:
         raise MfaEnvError(f"[{profile}] in {path} holds no complete access key")
-    if values.get("aws_session_token") or values.get("aws_security_token"):
+    if not awsfiles.long_lived(values):
         raise MfaEnvError(f"[{profile}] in {path} holds session credentials, not a long-lived key")
+    aws_config = awsfiles.read_config(clock)
+    awsfiles.writable(path)
+    awsfiles.writable(aws_config.path)
     where = f"pass:{store.entry}" if store.kind == "pass" else f"the keyring ({store.entry})"
     if store.exists():
         raise MfaEnvError(
@@ -237,20 +241,26 @@ def import_keys(profile: str, store: KeyStore, environ: Mapping[str, str]) -> No
         Gateway(profile, explicit=True, environ=environ).caller_identity(credentials)
         setting = "keyring" if store == KeyStore("keyring", profile) else str(store)
         set_profile_values(profile, {"keys": setting})
-        aws_config = awsfiles.config_path()
-        section = profile if profile == "default" else f"profile {profile}"
-        config_text = ""
-        if os.path.exists(aws_config):
-            with open(aws_config, encoding="utf-8") as handle:
-                config_text = handle.read()
-        if awsfiles.section_values(config_text, section, aws_config) is None:
-            aws_config_before = config_text if os.path.exists(aws_config) else None
-            undo.append(lambda: _put_back(aws_config, aws_config_before))
+        added: list[bool] = []
+
+        def known(file: awsfiles.AwsFile) -> str | None:
             # Keep the profile known to the AWS CLI and to mfa once its keys are gone.
-            with_section = awsfiles.put_section(config_text, section, {}, (), aws_config)
-            write_private(aws_config, with_section.encode(), own_directory=False)
-        remaining = awsfiles.remove_section(original, profile, path)
-        write_private(path, remaining.encode("utf-8"), own_directory=False)
+            added[:] = [file.values(profile) is None]
+            return file.put(profile, {}) if added[0] else None
+
+        awsfiles.change(aws_config.path, known, is_config=True, clock=clock)
+        if added[0]:
+            undo.append(lambda: _unknown(aws_config.path, profile, aws_config.exists, clock))
+
+        def remove(file: awsfiles.AwsFile) -> str:
+            now = file.values(profile) or {}
+            if (now.get("aws_access_key_id"), now.get("aws_secret_access_key")) != (key, secret):
+                raise MfaEnvError(
+                    f"[{profile}] in {path} changed while its keys were imported; nothing removed"
+                )
+            return file.remove(profile)
+
+        awsfiles.change(path, remove, is_config=False, clock=clock)
     except BaseException:
         try:
             store.remove()
@@ -269,14 +279,21 @@ def import_keys(profile: str, store: KeyStore, environ: Mapping[str, str]) -> No
     )
 
 
-def _put_back(path: str, text: str | None) -> None:
-    """Restore a file import_keys changed: its old text, or no file."""
-    from mfaenv.files import write_private
+def _unknown(path: str, profile: str, existed: bool, clock: Clock | None) -> None:
+    """Undo import_keys' empty section of ``profile`` in the AWS config (and the file, if
+    it made it), in the file as it is now."""
+    from mfaenv import awsfiles
 
-    if text is None:
+    def remove(file: awsfiles.AwsFile) -> str | None:
+        return file.remove(profile) if file.values(profile) == {} else None
+
+    try:
+        written = awsfiles.change(path, remove, is_config=True, clock=clock)
+    except MfaEnvError as err:
+        warn(f"could not remove the empty profile {profile!r} from {path} again: {err}")
+        return
+    if not existed and not written.body:
         try:
             os.unlink(path)
         except FileNotFoundError:
             pass
-    else:
-        write_private(path, text.encode("utf-8"), own_directory=False)

@@ -76,27 +76,23 @@ def _serial(setting: Callable[[str], str | None]) -> str | None:
 
 
 def _section(path: str, section: str) -> dict[str, str] | None:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except FileNotFoundError:
-        return None
-    except (OSError, UnicodeDecodeError) as err:
-        raise MfaEnvError(f"cannot read {path}: {err}") from None
-    return awsfiles.section_values(text, section, path)
+    return awsfiles.read(path, is_config=False, settle=False).values(section)
 
 
 def stale_overrides(key_profile: str) -> list[str]:
     """Profiles whose ``credential_process`` asks mfaenv for ``key_profile``'s session but
     whose own section in the credentials file (a session some tool left there) comes
     first in every SDK and so silently overrides it."""
-    credentials = awsfiles.credentials_path()
-    credentials_text = _text(credentials)
-    if not credentials_text:
-        return []
+    try:
+        credentials = awsfiles.read_credentials(settle=False)
+        if not credentials.sections:
+            return []
+        names = asking_profiles(key_profile)
+    except MfaEnvError:
+        return []  # botocore says what is wrong with the files
     found = []
-    for name in asking_profiles(key_profile):
-        own = awsfiles.section_values(credentials_text, name, credentials)
+    for name in names:
+        own = credentials.values(name)
         if own is not None and own.get("aws_access_key_id"):
             found.append(name)
     return found
@@ -107,13 +103,8 @@ def asking_profiles(key_profile: str) -> list[str]:
     credential-process for ``key_profile``'s session."""
     import shlex
 
-    config = awsfiles.config_path()
-    config_text = _text(config)
-    if not config_text:
-        return []
     found = []
-    for section, values in awsfiles.sections(config_text, config).items():
-        name = section.removeprefix("profile ").strip() if section != "default" else section
+    for name, values in awsfiles.read_config(settle=False).profiles().items():
         try:
             words = shlex.split(values.get("credential_process", ""))
         except ValueError:
@@ -126,11 +117,3 @@ def asking_profiles(key_profile: str) -> list[str]:
         if asks:
             found.append(name)
     return found
-
-
-def _text(path: str) -> str:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-    except (OSError, UnicodeDecodeError):
-        return ""

@@ -261,7 +261,7 @@ class Login:
         if request.save_as is not None:
             from mfaenv.saveas import check
 
-            check(request.save_as)  # before anything
+            check(request.save_as, clock=self.clock)  # before anything
         cached, reason = self.reuse(request) if request.code is None else (None, None)
         if cached is not None:
             if request.save_as is not None:
@@ -269,6 +269,10 @@ class Login:
             self.reused = True
             return cached
         role = self.role()
+        if role is not None and request.code is None:
+            chained = self.chained_role_session(request)  # no code while the MFA session lives
+            if chained is not None:
+                return chained
         source = self.totp_source(role.source_profile if role else request.profile)
         saved = self.saved_names(request)
         if role is not None:
@@ -288,7 +292,7 @@ class Login:
         names += names_for(self.cache.root, request.cache_name)
         unique = list(dict.fromkeys(name for name in names if name))
         for name in unique:
-            check(name)
+            check(name, clock=self.clock)
         return unique
 
     def write_saved(
@@ -297,8 +301,18 @@ class Login:
         from mfaenv.saveas import save
 
         for name in names:
-            path = save(session, name, self.cache.root, cache_name or self.request.cache_name)
-            warn(f"saved the session as profile {name!r} in {path}")
+            try:
+                path = save(
+                    session,
+                    name,
+                    self.cache.root,
+                    cache_name or self.request.cache_name,
+                    self.clock,
+                )
+            except MfaEnvError as err:  # checked before the code was spent: keep the session
+                warn(f"the session was not saved as profile {name!r}: {err}")
+                continue
+            warn(f"saved the session as profile {name!r} in {path}{_open_to_others(path)}")
 
     def lasting_session(self) -> Session:
         """The session for credential_process, which SDKs call again as the end nears.
@@ -317,6 +331,9 @@ class Login:
             return cached
         source = self.lasting_source(request)
         if source is None:
+            chained = self.chained_role_session(request)
+            if chained is not None:
+                return chained
             self.margin = REUSE_MARGIN
             if self.prompt() is None:
                 self.margin = 0
@@ -327,17 +344,47 @@ class Login:
                 raise MfaEnvError(self.ended(request) or reason or "no MFA session")
         return self.session()
 
+    def chained_role_session(self, request: Request) -> Session | None:
+        """A new role session chained from the source profile's cached MFA session, which
+        needs no code (so no terminal) while that session lives at all; None when the
+        request is no chained role or that MFA session is not cached or has ended."""
+        from mfaenv.limits import DIRECT
+
+        if self.cached_without_role(request):
+            return None
+        role = self.role()
+        if role is None or self.config().profile(request.profile).role_mode == DIRECT:
+            return None
+        source = Request(profile=role.source_profile, explicit_profile=role.explicit_source)
+        margin, self.margin = self.margin, 0
+        try:
+            mfa, _ = self.reuse(source)
+            if mfa is None:
+                return None
+            saved = self.saved_names(request)
+            session = self.role_session(role, None)
+        finally:
+            self.margin = margin
+        self.write_saved(session, saved)
+        return session
+
+    def cached_without_role(self, request: Request) -> bool:
+        """Whether ``request`` names no role and its cached session is a plain MFA session:
+        then the AWS files (and botocore) need not be opened to learn there is no role."""
+        if request.role is not None:
+            return False
+        try:
+            cached = self.cache.load_session(request.cache_name)
+        except UntrustedFile:
+            return False
+        return cached is not None and cached.role_arn is None
+
     def lasting_source(self, request: Request) -> Source | None:
         """The TOTP source for ``request``. SDKs call credential_process on each request
         once the end is near: for a cached MFA session (no role) the AWS files, and so
         botocore, are not opened just to learn that there is no source."""
-        if request.role is None:
-            try:
-                cached = self.cache.load_session(request.cache_name)
-            except UntrustedFile:
-                cached = None
-            if cached is not None and cached.role_arn is None:
-                return self.totp_source(request.profile)
+        if self.cached_without_role(request):
+            return self.totp_source(request.profile)
         role = self.role()
         return self.totp_source(role.source_profile if role else request.profile)
 
@@ -347,10 +394,17 @@ class Login:
             stale = self.cache.load_session(request.cache_name)
         except UntrustedFile:
             return None
-        if stale is None or stale.expires > self.clock.now():
+        if stale is None or stale.expires - self.clock.now() > self.margin:
             return None
+        left = stale.expires - self.clock.now()
+        if left > 0:  # within the margin: too near its end to hand out
+            from mfaenv.timefmt import format_remaining
+
+            ended = f"has ended ({format_remaining(int(left))} left, too close to its end to use)"
+        else:
+            ended = "has ended"
         return (
-            f"the MFA session of profile {request.profile!r} has ended: run "
+            f"the MFA session of profile {request.profile!r} {ended}: run "
             f"`mfa CODE --profile {request.profile}` with a code from your MFA device"
         )
 
@@ -362,7 +416,7 @@ class Login:
         except UntrustedFile as err:
             return None, f"{err}; not using it: run `mfa CODE` for a new session"
         if session is None:
-            return None, (
+            return None, self.ended(request) or (
                 f"no cached MFA session for profile {profile!r}; run `mfa CODE` with a code "
                 "from your MFA device, or set a TOTP source (totp in the mfaenv config, or --totp)"
             )
@@ -646,6 +700,7 @@ class Login:
                     aws_profile=aws_profile,
                     region=region,
                     duration=kept,
+                    role_mode=mode,
                 )
 
             direct = self.spend_code(
@@ -677,6 +732,7 @@ class Login:
             aws_profile=aws_profile,
             region=region,
             duration=kept,
+            role_mode=mode,
         )
         try:
             self.cache.save_session(session, request.cache_name, self.config().follow)
@@ -741,3 +797,15 @@ def obtain(
 ) -> Session:
     """The session for ``request``: ``Login(...).session()``."""
     return Login(request, environ, cache=cache, clock=clock).session()
+
+
+def _open_to_others(path: str) -> str:
+    """A note when the file the session went into (its mode kept) others may read."""
+    import os
+    import stat
+
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        return ""
+    return f" (its mode {mode:04o}, kept, lets other users read it)" if mode & 0o077 else ""

@@ -9,7 +9,6 @@ config that has none. Plain ``mfa status`` (this shell's session) stays in
 from __future__ import annotations
 
 import json
-import os
 import time
 
 from mfaenv.cache import Cache
@@ -57,24 +56,14 @@ def cached_sessions(cache: Cache) -> list[tuple[str, Session]]:
 
 def configured_profiles() -> list[str]:
     """The profiles of the AWS config and credentials files and of the mfaenv config."""
-    import configparser
+    from mfaenv import awsfiles
 
     names: set[str] = set()
-    for variable, fallback, prefixed in (
-        ("AWS_CONFIG_FILE", "~/.aws/config", True),
-        ("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials", False),
-    ):
-        parser = configparser.ConfigParser(interpolation=None, strict=False)
+    for read in (awsfiles.read_config, awsfiles.read_credentials):
         try:
-            parser.read(os.path.expanduser(os.environ.get(variable) or fallback), "utf-8")
-        except (configparser.Error, UnicodeDecodeError) as err:
-            debug(f"cannot read the profiles of {variable}: {type(err).__name__}")
-            continue
-        for section in parser.sections():
-            if prefixed and section.startswith("profile "):
-                names.add(section[len("profile ") :].strip())
-            elif section == "default" or not prefixed:
-                names.add(section.strip())
+            names.update(read(settle=False).profiles())
+        except MfaEnvError as err:
+            debug(f"cannot list the profiles: {err}")
     from mfaenv import config
 
     names.update(config.load().profiles)

@@ -64,16 +64,35 @@ def _renew(cache: Cache, marker: str, margin: int, clock: Clock) -> None:
         request = Request(profile=profile, explicit_profile=_explicit(environ, profile))
     else:
         return
-    login = Login(request, environ, clock=clock)
+    # The length the held session was asked for, again: never a short one made 12 hours.
+    request = request.replace(duration=_held_duration(cache, name))
+    login = Login(request, environ, cache=cache, clock=clock)
     login.margin = margin
+    cache.doing = (
+        f"the background renewal of the MFA session of profile {profile!r} (process {os.getpid()})"
+    )
     cached, _ = login.reuse(request)
     if cached is not None:
         return  # another shell or tool renewed it already
     role_spec = login.role()
     source = login.totp_source(role_spec.source_profile if role_spec else request.profile)
     if source is None:
-        return  # no code can be had: the prompt says so when the session ends
+        # A role chained from a cached MFA session needs no code; else none can be had:
+        # the prompt says so when the session ends.
+        login.chained_role_session(request)
+        return
     login.session()
+
+
+def _held_duration(cache: Cache, name: str) -> int | None:
+    """The length the profile's session was asked for (the cache keeps it)."""
+    from mfaenv.files import UntrustedFile
+
+    try:
+        held = cache.load_session(name)
+    except UntrustedFile:
+        return None
+    return held.duration if held is not None else None
 
 
 def _explicit(environ: dict[str, str], profile: str) -> bool:

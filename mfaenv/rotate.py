@@ -4,19 +4,21 @@ It needs an MFA session (the usual policy denies iam:CreateAccessKey without one
 new key goes where the old one was: into the same section of the same credentials (or
 config) file, every other byte kept, written atomically 0600; or, for keys from the
 environment, onto the terminal, once, for the user to store. Until the old key is
-deleted, any failure leaves it working and the file as it was.
+deleted, any failure leaves it working: the new key is deleted again and the old one put
+back in place of it, into the file as it is then (nothing another program wrote
+meanwhile is undone), and the message says which.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+from mfaenv import awsfiles
 from mfaenv.aws import ENVIRONMENT, Gateway
-from mfaenv.awsfiles import CONFIG, SHARED_CREDENTIALS, key_location, set_values
+from mfaenv.awsfiles import CONFIG, SHARED_CREDENTIALS, key_location
 from mfaenv.cache import Cache
 from mfaenv.clock import SYSTEM, Clock
 from mfaenv.errors import MfaEnvError, warn
-from mfaenv.files import write_private
 from mfaenv.keystore import KeyStore
 from mfaenv.login import Login, Request
 from mfaenv.session import Credentials, fingerprint
@@ -58,40 +60,35 @@ def rotate_key(request: Request, environ: Mapping[str, str], clock: Clock = SYST
             f"delete-access-key --user-name {user} --access-key-id {others[0]}"
         )
 
+    location = _check_file(origin, profile, clock)
     new = aws.create_access_key(mfa, user)
     path: str | None = None
-    original: bytes | None = None
+    written = False
     try:
         if store is not None:
             path = str(store)
             store.write(new)
-        elif origin != ENVIRONMENT:
-            path, section = key_location(origin, profile)
-            with open(path, "rb") as handle:
-                original = handle.read()
-            updated = set_values(
-                original.decode("utf-8"),
-                section,
-                {
-                    "aws_access_key_id": new.access_key_id,
-                    "aws_secret_access_key": new.secret_access_key,
-                },
-            )
-            write_private(path, updated.encode("utf-8"), own_directory=False)
+        elif location is not None:
+            path = location[0]
+            _swap(location, profile, old, new, clock)
+            written = True
         _prove(aws, new, clock)
     except BaseException as err:
-        if path is not None and original is not None:
-            write_private(path, original, own_directory=False)
+        where = ""
         if store is not None and path is not None:
             store.write(old)
+            where = f" and {path} holds it again"
+        elif written and location is not None:
+            where = _restore(location, profile, old, new, clock)
+        cleaned = "the new key was deleted again"
         try:
             aws.delete_access_key(mfa, user, new.access_key_id)
         except MfaEnvError as cleanup:
             warn(f"could not delete the new key {new.access_key_id} again: {cleanup}")
+            cleaned = f"the new key {new.access_key_id} is still there"
         if isinstance(err, MfaEnvError):
             raise MfaEnvError(
-                f"{err}; nothing changed: the old key {old.access_key_id} still works"
-                + (f" and {path} is as it was" if path else "")
+                f"{err}; {cleaned}; the old key {old.access_key_id} still works{where}"
             ) from None
         raise
 
@@ -116,6 +113,62 @@ def rotate_key(request: Request, environ: Mapping[str, str], clock: Clock = SYST
         cache.remember_serial(fingerprint(new.access_key_id), record)
     where = f"; {path} updated" if path else ""
     warn(f"new key {new.access_key_id} works; old key {old.access_key_id} deleted{where}")
+
+
+def _check_file(origin: str, profile: str, clock: Clock) -> tuple[str, bool] | None:
+    """The file and kind of the key's file (None: not a file); refused now, before a key
+    is made, if mfaenv could not write it or it no longer holds the key."""
+    if origin not in (SHARED_CREDENTIALS, CONFIG):
+        return None
+    path, _ = key_location(origin, profile)
+    is_config = origin == CONFIG
+    values = awsfiles.read(path, is_config=is_config, clock=clock).values(profile)
+    if values is None or not values.get("aws_access_key_id"):
+        raise MfaEnvError(f"{path} no longer holds the key of profile {profile!r}")
+    awsfiles.writable(path)
+    return path, is_config
+
+
+def _pair(credentials: Credentials) -> dict[str, str]:
+    return {
+        "aws_access_key_id": credentials.access_key_id,
+        "aws_secret_access_key": credentials.secret_access_key,
+    }
+
+
+def _swap(
+    location: tuple[str, bool], profile: str, old: Credentials, new: Credentials, clock: Clock
+) -> None:
+    """The new key in place of the old one: those two options only, in the file as it is."""
+    path, is_config = location
+    awsfiles.change(
+        path,
+        lambda file: file.set_values(profile, _pair(new), expect=_pair(old)),
+        is_config=is_config,
+        clock=clock,
+    )
+
+
+def _restore(
+    location: tuple[str, bool], profile: str, old: Credentials, new: Credentials, clock: Clock
+) -> str:
+    """Put the old key back in place of the new one, in the file as it is now (whatever
+    else changed in it meanwhile stays); say what was done."""
+    path, is_config = location
+    found: list[bool] = []
+
+    def back(file: awsfiles.AwsFile) -> str | None:
+        values = file.values(profile) or {}
+        found[:] = [all(values.get(k) == v for k, v in _pair(new).items())]
+        return file.set_values(profile, _pair(old), expect=_pair(new)) if found[0] else None
+
+    try:
+        awsfiles.change(path, back, is_config=is_config, clock=clock)
+    except MfaEnvError as err:
+        return f", but putting it back in {path} failed ({err}): put it back by hand"
+    if not found[0]:
+        return f"; {path} was changed by another program meanwhile and is left as it is"
+    return f", and {path} holds it again (only its two lines changed back)"
 
 
 def _prove(aws: Gateway, new: Credentials, clock: Clock) -> None:

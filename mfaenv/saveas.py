@@ -2,27 +2,33 @@
 
 For the tools that read only ``~/.aws/credentials`` (old SDKs, containers that mount
 ``~/.aws``, IDE plugins), as NCC's AWS-recipes and aws-mfa do it: ``[NAME]`` gets the
-session's key, secret, token and expiry. The file is edited in place (every other
-section, comment and blank line kept, see ``awsfiles``), written 0600 through a
-temporary file and an atomic rename. A section with a long-lived key is never
-overwritten. Which names a cached session is saved as is remembered in the cache
-(``saved-as.json``), so a later refresh, by any route, rewrites them; ``mfaenv unsave
-NAME`` removes the section and forgets it.
+session's key, secret, token and expiry, and ``[profile NAME]`` of the config file the
+session's region when it names none. The files are edited in place (every other
+section, comment and blank line kept) by ``awsfiles``. A profile with a long-lived key
+in either file is never overwritten. Which names a cached session is saved as is
+remembered in the cache (``saved-as.json``), so a later refresh, by any route, rewrites
+them; ``mfaenv unsave NAME`` removes the section (and the region save added) and
+forgets it.
 """
 
 from __future__ import annotations
 
 import os
 
-from mfaenv import awsfiles, jsontext
+from mfaenv import jsontext
 from mfaenv.errors import MfaEnvError, debug
 from mfaenv.files import UntrustedFile, read_private, write_private
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from mfaenv import awsfiles
+    from mfaenv.clock import Clock
     from mfaenv.session import Session
 
 RECORD = "saved-as.json"  # {NAME: the cache name of the session saved as NAME}
+# {NAME: what save added to the config file: "section" ([profile NAME] with its region)
+# or "option" (region, in a section of the user's)}: what unsave removes there.
+REGIONS = "saved-regions.json"
 # Token keys botocore reads, aws_security_token first: a stale one would win.
 STALE_KEYS = ("aws_security_token",)
 
@@ -41,52 +47,70 @@ def check_name(name: str) -> str:
     return name
 
 
-def _read(path: str) -> str:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        return ""
-    except (OSError, UnicodeDecodeError) as err:
-        raise MfaEnvError(f"cannot read {path}: {err}") from None
+def check(name: str, *, saving: bool = True, clock: Clock | None = None) -> None:
+    """Refuse, before a code is spent: a name whose profile has a long-lived key in
+    either file; and (``saving``) one whose profile gets its keys from a
+    credential_process or is another profile's ``source_profile`` (a section in the
+    credentials file would silently override them), or a file mfaenv could not write."""
+    from mfaenv import awsfiles
 
-
-def _long_lived(values: dict[str, str]) -> str | None:
-    """The access key id when ``values`` hold a long-lived key (no session token)."""
-    key = values.get("aws_access_key_id", "")
-    if key.startswith("AKIA") or (key and not values.get("aws_session_token")):
-        return key
-    return None
-
-
-def check(name: str, *, saving: bool = True) -> None:
-    """Refuse, before a code is spent, a name whose section holds a long-lived key, or
-    (``saving``) whose profile gets its keys from a credential_process: a section in the
-    credentials file would silently override it."""
     check_name(name)
-    path = awsfiles.credentials_path()
-    values = awsfiles.section_values(_read(path), name, path)
-    key = _long_lived(values or {})
-    if key is not None:
-        raise MfaEnvError(
-            f"[{name}] in {path} holds the long-lived access key {key}; mfaenv never "
-            "overwrites it: choose another --save-as name"
-        )
-    config = awsfiles.config_path()
-    section = name if name == "default" else f"profile {name}"
-    if saving and (awsfiles.section_values(_read(config), section, config) or {}).get(
-        "credential_process"
-    ):
+    credentials = awsfiles.read_credentials(clock)
+    config = awsfiles.read_config(clock)
+    for file in (credentials, config):
+        values = file.values(name) or {}
+        if awsfiles.long_lived(values):
+            where = f"[{file.section_of(name)}] in {file.path}"
+            what = "overwrites it: choose another --save-as name" if saving else "removes it"
+            raise MfaEnvError(
+                f"{where} holds the long-lived access key {values['aws_access_key_id']}; "
+                f"mfaenv never {what}"
+            )
+    if not saving:
+        return
+    if (config.values(name) or {}).get("credential_process"):
         raise MfaEnvError(
             f"profile {name!r} gets its keys from a credential_process, which [{name}] in "
-            f"{path} would silently override in every SDK: choose another --save-as name"
+            f"{credentials.path} would silently override in every SDK: choose another "
+            "--save-as name"
+        )
+    users = sorted(
+        profile
+        for profile, values in config.profiles().items()
+        if values.get("source_profile") == name and profile != name
+    )
+    if users and credentials.values(name) is None:
+        raise MfaEnvError(
+            f"profile {users[0]!r} in {config.path} takes its keys from profile {name!r} "
+            f"(source_profile); a session saved as [{name}] would replace them: choose "
+            "another --save-as name"
+        )
+    awsfiles.writable(credentials.path)
+    awsfiles.writable(config.path)
+
+
+def _session_section(file: awsfiles.AwsFile, name: str, *, saving: bool) -> None:
+    """Refuse, at the moment of writing, a section another program has since given a
+    long-lived key."""
+    from mfaenv import awsfiles
+
+    values = file.values(name) or {}
+    if awsfiles.long_lived(values):
+        verb = "overwrites" if saving else "removes"
+        raise MfaEnvError(
+            f"[{name}] in {file.path} now holds the long-lived access key "
+            f"{values['aws_access_key_id']}; mfaenv never {verb} it"
         )
 
 
-def save(session: Session, name: str, cache_root: str, cache_name: str) -> str:
-    """Write ``session`` as ``[name]`` of the credentials file; remember it for refreshes."""
-    check(name)
-    path = awsfiles.credentials_path()
+def save(
+    session: Session, name: str, cache_root: str, cache_name: str, clock: Clock | None = None
+) -> str:
+    """Write ``session`` as ``[name]`` of the credentials file (and its region in the
+    config file); remember it for refreshes and for ``unsave``."""
+    from mfaenv import awsfiles
+
+    check(name, clock=clock)
     creds = session.credentials
     values = {
         "aws_access_key_id": creds.access_key_id,
@@ -94,15 +118,34 @@ def save(session: Session, name: str, cache_root: str, cache_name: str) -> str:
         "aws_session_token": creds.session_token or "",
         "expiration": session.expiration,
     }
-    text = awsfiles.put_section(_read(path), name, values, STALE_KEYS, path)
-    directory = os.path.dirname(path)
-    if directory and not os.path.isdir(directory):
-        try:
-            os.makedirs(directory, 0o700)
-        except OSError as err:
-            raise MfaEnvError(f"cannot create {directory}: {err.strerror}") from None
-    write_private(path, text.encode("utf-8"), own_directory=False)
+
+    def put(file: awsfiles.AwsFile) -> str:
+        _session_section(file, name, saving=True)
+        return file.put(name, values, STALE_KEYS)
+
+    path = awsfiles.credentials_path()
+    awsfiles.change(path, put, is_config=False, clock=clock)
     record = _load(cache_root)
+    added = _load(cache_root, REGIONS)
+    if session.region:
+        region = session.region
+        made: list[str] = []
+
+        def put_region(file: awsfiles.AwsFile) -> str | None:
+            made[:] = []
+            values = file.values(name)
+            if values is None:
+                made.append("section")
+            elif "region" not in values:
+                made.append("option")
+            elif name not in added or values["region"] == region:
+                return None  # the user's own region, or already this one
+            return file.put(name, {"region": region})
+
+        awsfiles.change(awsfiles.config_path(), put_region, is_config=True, clock=clock)
+        if made and added.get(name) != made[0]:
+            added[name] = made[0]
+            write_private(_record_path(cache_root, REGIONS), jsontext.dumps(added).encode())
     if record.get(name) != cache_name:
         record[name] = cache_name
         write_private(_record_path(cache_root), jsontext.dumps(record).encode())
@@ -114,26 +157,47 @@ def names_for(cache_root: str, cache_name: str) -> list[str]:
     return sorted(name for name, cached in _load(cache_root).items() if cached == cache_name)
 
 
-def unsave(name: str, cache_root: str) -> str:
-    """Remove ``[name]`` (a session section) from the credentials file; forget it."""
-    check(name, saving=False)
+def unsave(name: str, cache_root: str, clock: Clock | None = None) -> str:
+    """Remove ``[name]`` (a session section) from the credentials file, and the region
+    ``save`` put in the config file; forget it."""
+    from mfaenv import awsfiles
+
+    check(name, saving=False, clock=clock)
     path = awsfiles.credentials_path()
-    text = _read(path)
-    if awsfiles.section_values(text, name, path) is None:
-        raise MfaEnvError(f"{path} has no [{name}] section")
-    write_private(path, awsfiles.remove_section(text, name, path).encode(), own_directory=False)
+
+    def remove(file: awsfiles.AwsFile) -> str:
+        if file.values(name) is None:
+            raise MfaEnvError(f"{path} has no [{name}] section")
+        _session_section(file, name, saving=False)
+        return file.remove(name)
+
+    awsfiles.change(path, remove, is_config=False, clock=clock)
+    added = _load(cache_root, REGIONS)
+    made = added.pop(name, None)
+    if made is not None:
+
+        def remove_region(file: awsfiles.AwsFile) -> str | None:
+            values = file.values(name)
+            if values is None or "region" not in values:
+                return None
+            if made == "section" and set(values) == {"region"}:
+                return file.remove(name)
+            return file.remove_options(name, ("region",))
+
+        awsfiles.change(awsfiles.config_path(), remove_region, is_config=True, clock=clock)
+        write_private(_record_path(cache_root, REGIONS), jsontext.dumps(added).encode())
     record = _load(cache_root)
     if record.pop(name, None) is not None:
         write_private(_record_path(cache_root), jsontext.dumps(record).encode())
     return path
 
 
-def _record_path(cache_root: str) -> str:
-    return os.path.join(cache_root, RECORD)
+def _record_path(cache_root: str, record: str = RECORD) -> str:
+    return os.path.join(cache_root, record)
 
 
-def _load(cache_root: str) -> dict[str, str]:
-    path = _record_path(cache_root)
+def _load(cache_root: str, record: str = RECORD) -> dict[str, str]:
+    path = _record_path(cache_root, record)
     try:
         raw = read_private(path)
         data = jsontext.loads(raw.decode()) if raw is not None else {}

@@ -54,6 +54,7 @@ _SESSION_FIELDS = (
     "aws_profile",
     "region",
     "duration",
+    "role_mode",
 )
 
 
@@ -66,6 +67,8 @@ class Session:
     AWS_PROFILE (None when the AWS files do not have it) and ``region`` its region, kept
     here so reusing the session reads no AWS config. ``duration`` is the length that was
     asked for (seconds): a request for another length is not served from the cache.
+    ``role_mode`` how a role session was assumed: ``chain`` (by the MFA session) or
+    ``direct`` (by the long-lived key, with a code); None where unknown (older records).
     """
 
     __slots__ = _SESSION_FIELDS
@@ -83,6 +86,7 @@ class Session:
         aws_profile: str | None = None,
         region: str | None = None,
         duration: int | None = None,
+        role_mode: str | None = None,
     ) -> None:
         self.profile = profile
         self.credentials = credentials
@@ -95,6 +99,7 @@ class Session:
         self.aws_profile = aws_profile
         self.region = region
         self.duration = duration
+        self.role_mode = role_mode
 
     def replace(self, **changes: Any) -> Session:
         values = {name: getattr(self, name) for name in _SESSION_FIELDS}
@@ -141,6 +146,7 @@ class Session:
             "aws_profile": self.aws_profile,
             "region": self.region,
             "duration": self.duration,
+            "role_mode": self.role_mode,
         }
 
     @classmethod
@@ -173,6 +179,7 @@ class Session:
             aws_profile=text("aws_profile", optional=True),
             region=text("region", optional=True),
             duration=_duration(data),
+            role_mode=text("role_mode", optional=True),
         )
 
 

@@ -32,15 +32,17 @@ def talk_to_terminal(text: str, *, answer: bool = False) -> str | None:
         return tty.readline().decode("utf-8", "replace") if answer else ""
 
 
-def ask_code(serial: str, what: str = "MFA code") -> str | None:
-    """Ask for a code on the terminal; None when there is none (or MFAENV_NO_PROMPT=1)."""
+def ask_code(serial: str, what: str = "MFA code", profile: str | None = None) -> str | None:
+    """Ask for a code on the terminal, naming the profile and the device it is for; None
+    when there is no terminal (or MFAENV_NO_PROMPT=1)."""
     from mfaenv.totp import check_code
 
     if os.environ.get("MFAENV_NO_PROMPT") == "1":
         return None
     from mfaenv.errors import printable
 
-    line = talk_to_terminal(f"mfaenv: {what} for {printable(serial)}: ", answer=True)
+    whose = f"profile {printable(profile)!r}, device " if profile is not None else ""
+    line = talk_to_terminal(f"mfaenv: {what} for {whose}{printable(serial)}: ", answer=True)
     if line is None:
         return None
     if not line:

@@ -90,6 +90,27 @@ def _child_env() -> dict[str, str]:
     return child_environment()
 
 
+def _no_terminal() -> bool:
+    """Whether a source must run with no terminal: MFAENV_NO_PROMPT=1, as background
+    renewal sets it. The program then gets stdin from /dev/null and a session of its own
+    (no controlling terminal, so /dev/tty cannot be opened); see _pass_env for gpg."""
+    return os.environ.get("MFAENV_NO_PROMPT") == "1"
+
+
+def _pass_env() -> dict[str, str]:
+    """The environment of ``pass otp``. With no terminal, gpg-agent must not start a
+    pinentry: it would draw on the terminal GPG_TTY names (or on the agent's startup
+    terminal, or open a window) and read the user's keystrokes while they type at their
+    prompt. ``--pinentry-mode=error`` makes gpg ask the agent for no passphrase at all:
+    a cached one still works, else decryption fails at once."""
+    env = _child_env()
+    if _no_terminal():
+        env.pop("GPG_TTY", None)
+        options = env.get("PASSWORD_STORE_GPG_OPTS", "")
+        env["PASSWORD_STORE_GPG_OPTS"] = f"{options} --pinentry-mode=error".strip()
+    return env
+
+
 def _checked(code: str, where: str) -> str:
     code = code.strip()
     if not is_code(code):
@@ -107,8 +128,9 @@ def _from_pass(entry: str) -> str:
             capture_output=True,
             text=True,
             timeout=PASS_TIMEOUT,
-            env=_child_env(),
+            env=_pass_env(),
             check=False,
+            start_new_session=_no_terminal(),
         )
     except FileNotFoundError:
         raise MfaEnvError(
@@ -126,6 +148,12 @@ def _from_pass(entry: str) -> str:
         )
     if "passfile not found" in err or "is not in the password store" in err:
         raise MfaEnvError(f"pass has no entry {entry!r}; add it with `pass otp insert {entry}`")
+    if "decryption failed" in err and _no_terminal() and _has_secret_key():
+        raise MfaEnvError(
+            f"pass entry {entry!r} needs your gpg passphrase, which is not asked for without "
+            f"a terminal: type `mfa CODE` with a code from your device, or unlock gpg-agent "
+            f"with `pass otp {entry} >/dev/null`"
+        )
     if "decryption failed" in err or "gpg:" in err:
         reason = next((line for line in err.splitlines() if line.startswith("gpg:")), "")
         raise MfaEnvError(
@@ -137,6 +165,27 @@ def _from_pass(entry: str) -> str:
             f"pass entry {entry!r} holds no otpauth:// URI; add one with `pass otp append {entry}`"
         )
     raise MfaEnvError(f"pass otp {entry} failed with status {result.returncode}")
+
+
+def _has_secret_key() -> bool:
+    """Whether gpg has a secret key at all: with none, decryption failed for want of the
+    key, not of its passphrase (gpg says "No secret key" for both when it may not ask)."""
+    import subprocess
+
+    try:
+        listing = subprocess.run(
+            ["gpg", "--batch", "--with-colons", "--list-secret-keys"],  # noqa: S607 - as pass
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=PASS_TIMEOUT,
+            env=_pass_env(),
+            check=False,
+            start_new_session=True,
+        ).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return any(row.startswith("sec:") for row in listing.splitlines())
 
 
 def _from_command(line: str, origin: str | None = None) -> str:
@@ -155,12 +204,14 @@ def _from_command(line: str, origin: str | None = None) -> str:
     try:
         result = subprocess.run(  # noqa: S603 - the user's own program, no shell
             argv,
+            stdin=subprocess.DEVNULL if _no_terminal() else None,
             stdout=subprocess.PIPE,
             stderr=None,  # its messages (touch your key, ...) reach the user as they are
             text=True,
             timeout=COMMAND_TIMEOUT,
             env=_child_env(),
             check=False,
+            start_new_session=_no_terminal(),
         )
     except FileNotFoundError:
         raise MfaEnvError(f"cannot run {what}: not found") from None

@@ -157,6 +157,12 @@ class FakeAws:
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
+                if fake.trickle > 0:  # as for POST: never quite stops answering
+                    for byte in data:
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                        if fake._release.wait(fake.trickle):
+                            return
                 self.wfile.write(data)
 
             def log_message(self, format: str, *args: Any) -> None:
@@ -166,9 +172,10 @@ class FakeAws:
         server.daemon_threads = True
         self._server = server
         self.url = f"http://127.0.0.1:{server.server_address[1]}"
-        # A short poll: shutdown() waits up to one poll interval (0.5 s by default), which
-        # every test using this endpoint would pay.
-        threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True).start()
+        # A short poll: stop() waits for it (the default 0.5 s, in every test using it).
+        threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        ).start()
         return self
 
     def stop(self) -> None:
@@ -238,3 +245,25 @@ def signin_token_reply(token: str = SIGNIN_TOKEN) -> Callable[[Request], Reply]:
 
 def empty_reply(action: str) -> Callable[[Request], Reply]:
     return lambda request: _result(action, "")
+
+
+def access_keys_reply(*keys: str) -> Callable[[Request], Reply]:
+    """ListAccessKeys: the user's access keys."""
+    members = "".join(
+        f"<member><UserName>alice</UserName><AccessKeyId>{k}</AccessKeyId><Status>Active</Status>"
+        "<CreateDate>2026-01-01T00:00:00Z</CreateDate></member>"
+        for k in keys
+    )
+    return lambda request: _result(
+        "ListAccessKeys", f"<AccessKeyMetadata>{members}</AccessKeyMetadata>"
+    )
+
+
+def new_access_key_reply(key: str, secret: str) -> Callable[[Request], Reply]:
+    """CreateAccessKey: a new key pair for alice."""
+    return lambda request: _result(
+        "CreateAccessKey",
+        f"<AccessKey><UserName>alice</UserName><AccessKeyId>{key}</AccessKeyId>"
+        f"<Status>Active</Status><SecretAccessKey>{escape(secret)}</SecretAccessKey>"
+        "<CreateDate>2026-01-01T00:00:00Z</CreateDate></AccessKey>",
+    )

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import Home, Mfa
+from conftest import Home, Mfa, refused
 from fakeaws import SERIAL, FakeAws, session_token_reply
 
 from mfaenv.cache import Cache
@@ -62,8 +62,17 @@ def test_a_session_within_five_minutes_of_its_end_is_not_reused(mfaenv: Mfa, hom
     run = mfaenv.mfa()
     assert run.stdout == "" and run.status == 1
     assert run.stderr == (
-        "mfaenv: no cached MFA session for profile 'default'; run `mfa CODE` with a code "
-        "from your MFA device, or set a TOTP source (totp in the mfaenv config, or --totp)\n"
+        "mfaenv: the MFA session of profile 'default' has ended (4m left, too close to its "
+        "end to use): run `mfa CODE --profile default` with a code from your MFA device\n"
+    )
+
+
+def test_a_session_past_its_end_is_said_to_have_ended(mfaenv: Mfa, home: Home) -> None:
+    _cached_session(home, minutes_left=-1)
+    refused(
+        mfaenv.mfa(),
+        "the MFA session of profile 'default' has ended: run `mfa CODE --profile default` "
+        "with a code from your MFA device",
     )
 
 

@@ -451,7 +451,7 @@ def test_codes_among_options_are_told_from_the_values_of_options(
     assert [step.status for step in taken.steps[1:]] == [0, 0]
     assert [r.params["TokenCode"] for r in fake_aws.requests] == ["246810"]
     assert fake_aws.requests[0].params["DurationSeconds"] == "7200"
-    assert taken.steps[2].env["AWS_PROFILE"] == "dev2"
+    assert taken.steps[2].env["AWSU_PROFILE"] == "dev2"
     runs = [json.loads(line) for line in log.read_text().splitlines()]
     verbs = [run[0] for run in runs]
     assert verbs == ["init", "sh-on", "sh-on", "sh-on", "init", "sh-on"]

@@ -54,7 +54,7 @@ def test_aws_recipes_layout_works_unchanged_and_gets_its_session_back(
     assert text.startswith(f"[ncc]\naws_access_key_id = {SESSION_KEY}\n")
     assert f"aws_session_token = {SESSION_TOKEN}\n" in text
     assert text.endswith("\n\n" + nomfa), "the long-lived section as it was"
-    assert "export AWS_PROFILE='ncc'" in run.stdout
+    assert "export AWSU_PROFILE='ncc'" in run.stdout
 
 
 def test_aws_mfa_long_term_layout(mfaenv: Mfa, fake: FakeAws, home: Home) -> None:

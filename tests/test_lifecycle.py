@@ -116,13 +116,13 @@ def test_enroll_on_a_terminal_shows_the_qr_code_and_asks_for_two_codes(
         [sys.executable, "-m", "mfaenv", "enroll", "--profile", "bob"], dict(env, TERM="dumb")
     )
     try:
-        screen = terminal.read_until(r"first code for \S+: ")
+        screen = terminal.read_until(r"first code for profile 'bob', device \S+: ")
         secret = re.search(r"secret: ([A-Z2-7]+)", screen)
         assert secret is not None
         assert "█" in screen or "▀" in screen, "a QR code is drawn"
         totp = pyotp.TOTP(secret.group(1))
         terminal.send(totp.at(time.time()) + "\r")
-        terminal.read_until(r"the code after it for \S+: ")
+        terminal.read_until(r"the code after it for profile '\w+', device \S+: ")
         terminal.send(totp.at(time.time() + 30) + "\r")
         terminal.read_until("enrolled arn:aws:iam::123456789012:mfa/bob")
     finally:
@@ -152,9 +152,9 @@ def test_a_failed_enable_deletes_the_new_device_and_writes_nothing(
     env = prompting_env()
     terminal = Terminal([sys.executable, "-m", "mfaenv", "enroll"], dict(env, TERM="dumb"))
     try:
-        terminal.read_until(r"first code for \S+: ")
+        terminal.read_until(r"first code for profile 'default', device \S+: ")
         terminal.send("111111\r")
-        terminal.read_until(r"the code after it for \S+: ")
+        terminal.read_until(r"the code after it for profile '\w+', device \S+: ")
         terminal.send("222222\r")
         screen = terminal.read_until(r"consecutive codes")
     finally:
@@ -265,19 +265,11 @@ def test_rotate_key_rewrites_only_its_two_values_and_deletes_the_old_key(
     assert new_key != bob["key"]
     text = home.aws_credentials.read_text()
     new_secret = re.search(
-        r"\[bob\]\n.*\naws_access_key_id = \S+\naws_secret_access_key = (\S+)", text
+        r"\[bob\]\n.*\naws_access_key_id   =   \S+\naws_secret_access_key=   (\S+)", text
     )
     assert new_secret is not None
-    # Only bob's two values are written anew (as `name = value`); every other byte stays.
-    expected = CREDENTIALS.format(key=new_key, secret=new_secret.group(1))
-    expected = expected.replace(
-        f"aws_access_key_id   =   {new_key}", f"aws_access_key_id = {new_key}"
-    )
-    expected = expected.replace(
-        f"aws_secret_access_key=   {new_secret.group(1)}",
-        f"aws_secret_access_key = {new_secret.group(1)}",
-    )
-    assert text == expected
+    # Only bob's two values are new (their lines keep their spacing); every other byte stays.
+    assert text == CREDENTIALS.format(key=new_key, secret=new_secret.group(1))
     assert stat.S_IMODE(home.aws_credentials.stat().st_mode) == 0o600
     assert f"new key {new_key} works; old key {bob['key']} deleted" in run.stderr
     assert new_secret.group(1) not in run.stderr + run.stdout
@@ -325,8 +317,9 @@ def test_a_rotation_that_fails_before_the_delete_leaves_the_old_key_and_the_file
     run = mfaenv("rotate-key")
     assert (run.status, run.stdout) == (1, "")
     assert run.stderr == (
-        "mfaenv: the new key did not start working; nothing changed: the old key "
-        f"AKIAFAKELONGLIVED001 still works and {home.aws_credentials} is as it was\n"
+        "mfaenv: the new key did not start working; the new key was deleted again; the old "
+        f"key AKIAFAKELONGLIVED001 still works, and {home.aws_credentials} holds it again "
+        "(only its two lines changed back)\n"
     )
     assert home.aws_credentials.read_bytes() == before
     deleted = [r.params["AccessKeyId"] for r in fake_aws.requests if r.action == "DeleteAccessKey"]

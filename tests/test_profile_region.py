@@ -1,6 +1,6 @@
-"""The profile and its region in the shell: AWS_PROFILE, AWS_REGION and AWS_DEFAULT_REGION
-for prompts (starship) and SDKs (boto3, the AWS CLI), with the session's credentials still
-winning over the profile's own."""
+"""The profile and its region in the shell: AWSU_PROFILE (AWS_PROFILE set aside), AWS_REGION
+and AWS_DEFAULT_REGION for prompts (starship) and SDKs (boto3, the AWS CLI, the JavaScript
+SDK v3), with the session's credentials winning over the profile's own in every one."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def add_config(home: Home, text: str) -> None:
         out.write(text)
 
 
-def test_mfa_exports_the_profile_and_its_region_and_off_restores_them(
+def test_mfa_sets_aside_aws_profile_shows_the_profile_and_off_restores_them(
     shell: str, demo: DemoUser, home: Home, tmp_path: Path
 ) -> None:
     write_profile(home, "dev", demo.access_key_id, demo.secret_access_key, region="eu-west-1")
@@ -45,7 +45,8 @@ def test_mfa_exports_the_profile_and_its_region_and_off_restores_them(
     t = transcript(shell, ["mfa 123456 --profile dev", "mfa off"], tmp_path, env)
     assert [s.status for s in t.steps] == [0, 0, 0], t.stderr
     session = t[1].env
-    assert session["AWS_PROFILE"] == "dev", "labelled with the profile asked for"
+    assert "AWS_PROFILE" not in session, "set aside: the JavaScript SDK would take it"
+    assert session["AWSU_PROFILE"] == "dev", "labelled with the profile asked for"
     assert session["AWS_REGION"] == session["AWS_DEFAULT_REGION"] == "eu-west-1"
     assert t[2].env == t.before
     assert (t.before["AWS_PROFILE"], t.before["AWS_REGION"]) == ("default", "us-west-2")
@@ -68,7 +69,8 @@ def test_a_profile_without_a_region_keeps_the_region_of_the_shell(
     assert [s.status for s in t.steps] == [0, 0, 0, 0], t.stderr
     assert t[1].env["AWS_DEFAULT_REGION"] == "eu-west-1"
     bare = t[2].env
-    assert bare["AWS_PROFILE"] == "bare"
+    assert bare["AWSU_PROFILE"] == "bare"
+    assert "AWS_PROFILE" not in bare
     assert bare["AWS_DEFAULT_REGION"] == "ap-south-1", "the shell's own, not dev's"
     assert "AWS_REGION" not in bare
     assert t[3].env == t.before
@@ -100,7 +102,8 @@ def test_reusing_the_session_exports_the_region_without_reading_the_aws_config(
     home.aws_config.write_text("this is not an INI file [[[\n")
     again = transcript("fish", ["mfa --profile dev"], tmp_path)
     assert again[1].status == 0, again.stderr
-    assert again[1].env["AWS_PROFILE"] == "dev"
+    assert again[1].env["AWSU_PROFILE"] == "dev"
+    assert "AWS_PROFILE" not in again[1].env
     assert again[1].env["AWS_REGION"] == again[1].env["AWS_DEFAULT_REGION"] == "eu-west-1"
     assert again[1].env["AWS_ACCESS_KEY_ID"] == first[1].env["AWS_ACCESS_KEY_ID"]
 
@@ -108,11 +111,11 @@ def test_reusing_the_session_exports_the_region_without_reading_the_aws_config(
 def test_a_second_mfa_in_the_session_asks_for_the_shells_profile_not_the_sessions(
     demo: DemoUser, home: Home, tmp_path: Path
 ) -> None:
-    """The session's own AWS_PROFILE=dev does not make a plain `mfa CODE` a dev session."""
+    """The session's own profile (dev) does not make a plain `mfa CODE` a dev session."""
     write_profile(home, "dev", demo.access_key_id, demo.secret_access_key, region="eu-west-1")
     t = transcript("bash", ["mfa 123456 --profile dev", "mfa 654321", "mfa off"], tmp_path)
     assert [s.status for s in t.steps] == [0, 0, 0, 0], t.stderr
-    assert t[2].env["MFAENV_PROFILE"] == t[2].env["AWS_PROFILE"] == "default"
+    assert t[2].env["MFAENV_PROFILE"] == t[2].env["AWSU_PROFILE"] == "default"
     assert t[2].env["AWS_REGION"] == "us-east-1"
     assert t[3].env == t.before
 
@@ -142,13 +145,25 @@ def test_a_role_profile_exports_itself_and_role_arn_the_source_profile(
     )
     assert [s.status for s in t.steps] == [0, 0, 0, 0], t.stderr
     admin, ad_hoc = t[1].env, t[2].env
-    assert (admin["AWS_PROFILE"], admin["AWS_REGION"]) == ("admin", "eu-central-1")
-    assert (ad_hoc["AWS_PROFILE"], ad_hoc["AWS_REGION"]) == ("default", "us-east-1")
+    assert (admin["AWSU_PROFILE"], admin["AWS_REGION"]) == ("admin", "eu-central-1")
+    assert (ad_hoc["AWSU_PROFILE"], ad_hoc["AWS_REGION"]) == ("default", "us-east-1")
+    assert "AWS_PROFILE" not in admin and "AWS_PROFILE" not in ad_hoc
     assert ad_hoc["MFAENV_ROLE_ARN"] == ADMIN
     assert t[3].env == t.before
 
 
 # --- the SDKs: the session's credentials win over the profile's ------------------------
+
+WHOAMI = Path(__file__).parent / "node" / "whoami.mjs"
+
+
+def need_node_sdk() -> str:
+    """Node.js, with the AWS SDK for JavaScript v3 installed in tests/node (.ci/install)."""
+    node = need("node")
+    if not (WHOAMI.parent / "node_modules" / "@aws-sdk" / "client-sts").is_dir():
+        need("the JavaScript SDK in tests/node/node_modules (bash .ci/install test)")
+    return node
+
 
 BOTO3 = (
     "import boto3; s = boto3.session.Session(); "
@@ -157,15 +172,18 @@ BOTO3 = (
 
 
 def sdk_calls(shell: str, command: str) -> str:
-    """`mfa ...` in ``shell``, then boto3 and the AWS CLI ask STS who they are."""
+    """`mfa ...` in ``shell``, then boto3, the AWS CLI and the JavaScript SDK v3 (its
+    default chain) ask STS who they are."""
     q = get_shell(shell).quote
     aws = need("aws")
+    node = need_node_sdk()
     lines = [
         init_command(shell),
         f"{command} 2>/dev/null",
         f"{q(sys.executable)} -c {q(BOTO3)}",
         f"{q(aws)} sts get-caller-identity --query Account --output text",
-        "echo cli $AWS_PROFILE $AWS_REGION",
+        "echo cli $AWSU_PROFILE $AWS_PROFILE $AWS_REGION",
+        f"{q(node)} {q(str(WHOAMI))} 2>/dev/null",
     ]
     result = run_shell(shell, "\n".join(lines) + "\n", dict(os.environ))
     assert result.returncode == 0, result.stderr
@@ -185,8 +203,9 @@ def test_sdks_use_the_session_with_aws_profile_naming_a_profile_with_long_lived_
         "boto3 eu-west-1 111122223333",
         "111122223333",
         "cli dev-long-term eu-west-1",
+        "js eu-west-1 111122223333",
     ]
-    assert signers(fake_roles) == [SESSION_KEY, SESSION_KEY]
+    assert signers(fake_roles) == [SESSION_KEY, SESSION_KEY, SESSION_KEY]
 
 
 def test_sdks_use_the_session_with_aws_profile_naming_a_credential_process_profile(
@@ -209,8 +228,9 @@ def test_sdks_use_the_session_with_aws_profile_naming_a_credential_process_profi
         "boto3 ap-southeast-2 111122223333",
         "111122223333",
         "cli vault ap-southeast-2",
+        "js ap-southeast-2 111122223333",
     ]
-    assert signers(fake_roles) == [SESSION_KEY, SESSION_KEY]
+    assert signers(fake_roles) == [SESSION_KEY, SESSION_KEY, SESSION_KEY]
     assert runs.read_text() == "run\n", "only mfa ran the process, for the long-lived key"
 
 
@@ -222,8 +242,9 @@ def test_sdks_use_the_session_with_aws_profile_naming_a_role_profile(
         "boto3 eu-central-1 111122223333",
         "111122223333",
         "cli admin eu-central-1",
+        "js eu-central-1 111122223333",
     ]
-    assert signers(fake_roles)[-2:] == [ROLE_KEY, ROLE_KEY]
+    assert signers(fake_roles)[-3:] == [ROLE_KEY, ROLE_KEY, ROLE_KEY]
     assert [r.action for r in fake_roles.requests].count("AssumeRole") == 1
 
 
@@ -266,3 +287,52 @@ def test_starship_shows_the_profile_the_region_and_the_time_left(
     before, after = result.stdout.splitlines()
     assert not before.startswith("dev"), "before: the shell's own profile"
     assert re.fullmatch(r"dev\|eu-west-1\|(11h59m\d+s|12h0m0s)", after), after
+
+
+def test_the_javascript_sdk_uses_the_session_of_the_profile_the_shell_had_chosen(
+    fake_roles: FakeAws, home: Home, tmp_path: Path
+) -> None:
+    """`export AWS_PROFILE=dev` (a project's .envrc), then `mfa CODE`: the JavaScript SDK
+    v3, which takes AWS_PROFILE over keys in the environment, signs with the session."""
+    write_profile(home, "dev", LONG_LIVED, "long/lived+secret", region="eu-west-1")
+    node = need_node_sdk()
+    q = get_shell("bash").quote
+    env = dict(os.environ, AWS_PROFILE="dev")
+    t = transcript(
+        "bash",
+        [f"mfa 123456 --serial {SERIAL}", f"{q(node)} {q(str(WHOAMI))} 2>/dev/null", "mfa off"],
+        tmp_path,
+        env,
+    )
+    assert [s.status for s in t.steps] == [0, 0, 0, 0], t.stderr
+    assert t.stdout.splitlines() == ["js eu-west-1 111122223333"]
+    assert signers(fake_roles) == [SESSION_KEY]
+    assert t[3].env["AWS_PROFILE"] == "dev", "mfa off puts it back"
+    assert t[3].env == t.before
+
+
+def test_mfa_exec_runs_the_javascript_sdk_botocore_and_the_cli_on_the_session(
+    fake_roles: FakeAws, home: Home
+) -> None:
+    write_profile(home, "dev", LONG_LIVED, "long/lived+secret", region="eu-west-1")
+    node, aws = need_node_sdk(), need("aws")
+    q = get_shell("bash").quote
+    script = "\n".join(
+        [
+            init_command("bash"),
+            f"mfa 123456 --serial {SERIAL} 2>/dev/null && mfa off 2>/dev/null",  # cached
+            f"mfaenv exec -- {q(node)} {q(str(WHOAMI))} 2>/dev/null",
+            f"mfaenv exec -- {q(sys.executable)} -c {q(BOTO3)}",
+            f"mfaenv exec -- {q(aws)} sts get-caller-identity --query Account --output text",
+            "mfaenv exec -- env | grep -E '^AWSU?_PROFILE=' | sort",
+        ]
+    )
+    result = run_shell("bash", script + "\n", dict(os.environ, AWS_PROFILE="dev"))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "js eu-west-1 111122223333",
+        "boto3 eu-west-1 111122223333",
+        "111122223333",
+        "AWSU_PROFILE=dev",
+    ]
+    assert signers(fake_roles) == [SESSION_KEY, SESSION_KEY, SESSION_KEY]

@@ -74,8 +74,11 @@ def test_save_as_writes_the_session_as_a_profile_that_boto3_and_the_cli_use(
     assert text.startswith(ORIGINAL + "\n[legacy]\n"), "every other byte as it was"
     assert f"aws_session_token = {SESSION_TOKEN}\n" in text
     assert "\nexpiration = 20" in text
-    assert stat.S_IMODE(home.aws_credentials.stat().st_mode) == 0o600
-    assert f"saved the session as profile 'legacy' in {home.aws_credentials}" in run.stderr
+    assert stat.S_IMODE(home.aws_credentials.stat().st_mode) == 0o644, "the user's mode, kept"
+    assert (
+        f"saved the session as profile 'legacy' in {home.aws_credentials} (its mode 0644, "
+        "kept, lets other users read it)"
+    ) in run.stderr
     assert SESSION_TOKEN not in run.stderr
     assert who_signs(fake, "legacy") == [SESSION_KEY, SESSION_KEY]
     assert not list(home.aws_credentials.parent.glob(".*.tmp"))
@@ -175,7 +178,7 @@ def test_unsave_removes_the_section_and_later_refreshes_leave_the_file_alone(
     refused(
         mfaenv.mfa("unsave", "default"),
         f"[default] in {home.aws_credentials} holds the long-lived access key "
-        "AKIAFAKELONGLIVED001; mfaenv never overwrites it: choose another --save-as name",
+        "AKIAFAKELONGLIVED001; mfaenv never removes it",
     )
     assert home.files() == before
 

@@ -326,7 +326,7 @@ def test_with_no_code_and_no_source_mfa_asks_on_the_terminal(
     try:
         terminal.read_until("READY> ")
         terminal.send(f"mfa --serial {SERIAL}\r")
-        terminal.read_until(f"MFA code for {SERIAL}: ")
+        terminal.read_until(f"MFA code for profile 'default', device {SERIAL}: ")
         terminal.send("654321\r")
         terminal.read_until("MFA session for profile 'default'")
         terminal.send("echo token=$AWS_SESSION_TOKEN\r")

@@ -1,0 +1,275 @@
+"""Rewriting a file other programs write too (the AWS files): nothing of theirs is lost.
+
+- Among mfaenv processes: one lock per file (``flock`` on a lock file in mfaenv's own
+  cache folder, named after the file's resolved path), held around read, change and
+  write. Not beside the file: a link and its target, or two links to one dotfile, would
+  get two locks, and a lock file would show up in the user's dotfiles repository.
+- Against programs that take no lock (``aws configure set``, editors, aws-mfa): the
+  change is computed from what was read, and the file replaced only while it is still
+  exactly that (same inode, size, mtime and bytes) and not being written right now
+  (unchanged for ``QUIET`` seconds when it was written that recently, unless it is the
+  file the last mfaenv renamed into place, as the lock file says). Otherwise it is
+  read again and the change redone, up to ``TRIES`` times; then one line, nothing written.
+- Links: the file behind a symbolic link is replaced, the link stays a link. The new
+  file keeps the old one's mode (0600 for a new file).
+- Temporary files sit beside the file, 0600, and are removed on every failure; those
+  a killed mfaenv left are removed by the next write of the same file (under its lock,
+  no other mfaenv can be writing them).
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import re
+import stat
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from mfaenv.clock import SYSTEM, Clock
+from mfaenv.errors import MfaEnvError, debug
+
+TRIES = 8
+QUIET = 0.1  # a file written less than this long ago may still be being written
+LOCK_WAIT = 15.0  # how long another mfaenv may hold the lock before we give up
+LOCK_POLL = 0.02
+TEMP_TAG = ".mfaenv-"
+
+
+@dataclass(frozen=True)
+class Seen:
+    """A file as read: enough to tell whether it is still the same file, unchanged."""
+
+    key: tuple[int, int, int, int]  # device, inode, size, mtime in ns
+    mode: int
+    data: bytes
+
+    @property
+    def mtime(self) -> float:
+        return self.key[3] / 1e9
+
+
+def target_of(path: str) -> str:
+    """The file a (chain of) symbolic link(s) points at; ``path`` itself otherwise."""
+    return os.path.realpath(path)
+
+
+def _snapshot(target: str, path: str) -> Seen | None:
+    try:
+        fd = os.open(target, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        return None
+    except OSError as err:
+        raise MfaEnvError(f"cannot read {path}: {err.strerror}") from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise MfaEnvError(f"{path} is not a regular file")
+    with os.fdopen(fd, "rb") as handle:
+        data = handle.read()
+        after = os.fstat(handle.fileno())
+    key = (after.st_dev, after.st_ino, after.st_size, after.st_mtime_ns)
+    if (info.st_size, info.st_mtime_ns) != (after.st_size, after.st_mtime_ns):
+        key = (after.st_dev, after.st_ino, -1, -1)  # written while read: never "the same"
+    return Seen(key, stat.S_IMODE(after.st_mode), data)
+
+
+def check_writable(path: str) -> None:
+    """Refuse a file mfaenv could not replace (before a code is spent)."""
+    target = target_of(path)
+    directory = os.path.dirname(target) or "."
+    while not os.path.isdir(directory):
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            break
+        directory = parent
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise MfaEnvError(f"cannot write {path}: its folder {directory} is not writable")
+    if os.path.lexists(target) and not os.path.isfile(target):
+        raise MfaEnvError(f"{path} is not a regular file")
+
+
+def update(
+    path: str, change: Callable[[bytes | None], bytes | None], clock: Clock | None = None
+) -> None:
+    """Replace ``path`` (its target, behind links) with ``change(its bytes)`` (None for a
+    missing file; a None result writes nothing), redone on the file as it is now while
+    another program changes it."""
+    clock = clock or SYSTEM
+    target = target_of(path)
+    directory = os.path.dirname(target) or "."
+    if not os.path.isdir(directory):
+        try:
+            os.makedirs(directory, 0o700)
+        except OSError as err:
+            raise MfaEnvError(f"cannot create {directory}: {err.strerror}") from None
+    with _locked(target, path, clock) as lock:
+        _remove_temps(target)
+        for _ in range(TRIES):
+            seen = _snapshot(target, path)
+            recent = seen is not None and clock.now() - seen.mtime < QUIET
+            if recent and seen is not None and _last_written(lock) != seen.key:
+                clock.sleep(QUIET)  # written just now, not by mfaenv: perhaps still being written
+                if _snapshot(target, path) != seen:
+                    continue
+            data = change(seen.data if seen is not None else None)
+            if data is None:
+                return
+            if _replace(target, path, data, seen):
+                _remember_written(lock, target)
+                return
+        raise MfaEnvError(
+            f"{path} kept changing while mfaenv was updating it (another program is writing "
+            "it); nothing written: try again"
+        )
+
+
+def read_settled(
+    path: str, clock: Clock | None = None, *, tries: int | None = None
+) -> bytes | None:
+    """The bytes of ``path`` (None: no such file), read when nobody is writing it: a file
+    written less than ``QUIET`` ago is read again until it stays the same that long (up
+    to ``tries`` times; 0: read once)."""
+    clock = clock or SYSTEM
+    target = target_of(path)
+    seen = _snapshot(target, path)
+    for _ in range(TRIES if tries is None else tries):
+        if seen is None or clock.now() - seen.mtime >= QUIET:
+            break
+        if _last_written_by_path(target) == seen.key:
+            break  # as the last mfaenv renamed it into place: whole
+        clock.sleep(QUIET)
+        again = _snapshot(target, path)
+        if again == seen:
+            break
+        seen = again
+    return seen.data if seen is not None else None
+
+
+def _replace(target: str, path: str, data: bytes, seen: Seen | None) -> bool:
+    """Write ``data`` beside ``target`` and rename it over ``target``, unless the file is
+    no longer ``seen`` (then False, nothing written)."""
+    head, name = os.path.split(target)
+    temp = os.path.join(head, f".{name}{TEMP_TAG}{os.getpid()}-{os.urandom(4).hex()}.tmp")
+    try:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    except OSError as err:
+        raise MfaEnvError(f"cannot write {path}: {err.strerror}") from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+            os.fchmod(handle.fileno(), seen.mode if seen is not None else 0o600)
+        if _snapshot(target, path) != seen:
+            _unlink(temp)
+            return False
+        os.replace(temp, target)  # the folder is not synced: write_private does not either
+    except OSError as err:
+        _unlink(temp)
+        raise MfaEnvError(f"cannot write {path}: {err.strerror}") from None
+    except BaseException:
+        _unlink(temp)
+        raise
+    return True
+
+
+def _remove_temps(target: str) -> None:
+    """Remove the temporary files of ``target`` a killed mfaenv left (they may hold keys):
+    this version's, and the ``.NAME.PID-HEX.tmp`` of earlier ones."""
+    head, name = os.path.split(target)
+    ours = re.compile(re.escape(f".{name}") + r"(\.mfaenv-|\.)\d+-[0-9a-f]{8}\.tmp\Z")
+    try:
+        names = os.listdir(head or ".")
+    except OSError:
+        return
+    for found in names:
+        if not ours.match(found):
+            continue
+        temp = os.path.join(head, found)
+        try:
+            if os.lstat(temp).st_uid == os.getuid():
+                os.unlink(temp)
+                debug(f"removed {temp}, left by an mfaenv that was stopped while writing")
+        except OSError:
+            continue
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def _last_written(lock: int) -> tuple[int, int, int, int] | None:
+    """What the last mfaenv wrote, as the lock file says: a file mfaenv renamed into place
+    is whole, however recent its mtime."""
+    try:
+        words = os.pread(lock, 100, 0).decode("ascii").split()
+        device, inode, size, mtime = (int(word) for word in words)
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+    return device, inode, size, mtime
+
+
+def _last_written_by_path(target: str) -> tuple[int, int, int, int] | None:
+    try:
+        fd = os.open(_lock_path(target), os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return None
+    try:
+        return _last_written(fd)
+    finally:
+        os.close(fd)
+
+
+def _lock_path(target: str) -> str:
+    """The lock file of ``target``: in mfaenv's cache, named after the resolved path."""
+    from mfaenv.files import home_cache_dir
+
+    name = hashlib.sha256(os.fsencode(target)).hexdigest()[:32] + ".lock"
+    return os.path.join(home_cache_dir(), "locks", name)
+
+
+def _remember_written(lock: int, target: str) -> None:
+    try:
+        info = os.stat(target)
+        line = f"{info.st_dev} {info.st_ino} {info.st_size} {info.st_mtime_ns}"
+        os.pwrite(lock, f"{line:<99}\n".encode("ascii"), 0)  # one width: no truncate
+    except OSError:
+        pass
+
+
+@contextmanager
+def _locked(target: str, path: str, clock: Clock) -> Iterator[int]:
+    import fcntl
+
+    from mfaenv.files import private_dir
+
+    lock = _lock_path(target)
+    private_dir(os.path.dirname(lock))
+    try:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    except OSError as err:
+        raise MfaEnvError(f"cannot lock {path}: {err.strerror}") from None
+    try:
+        deadline = clock.monotonic() + LOCK_WAIT
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as err:
+                if err.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                    raise MfaEnvError(f"cannot lock {path}: {err.strerror}") from None
+            if clock.monotonic() >= deadline:
+                raise MfaEnvError(
+                    f"another mfaenv has been writing {path} for {LOCK_WAIT:.0f}s; nothing "
+                    "written: try again"
+                )
+            clock.sleep(LOCK_POLL)
+        yield fd
+    finally:
+        os.close(fd)  # releases the lock
