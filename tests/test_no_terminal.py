@@ -137,18 +137,23 @@ def test_a_dialog_nobody_answers_ends_at_the_deadline_with_one_line(
 def test_two_callers_at_once_get_one_dialog_and_spend_one_code(
     desktop: Desktop, sts: FakeAws
 ) -> None:
-    first = credential_process()
-    second = credential_process()
-    window = desktop.wait_for_dialog(first)
-    # The other caller waits for this one's session under the cache lock, with no dialog.
+    callers = [credential_process(), credential_process()]
+    window = desktop.wait_for_dialog(callers[0])
+    # The dialog's caller holds the cache lock; the other waits for its session there.
+    parent = int(Path(f"/proc/{desktop.pid(window)}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    assert parent in {caller.pid for caller in callers}, "mfaenv itself runs the dialog"
+    asking, waiting = sorted(callers, key=lambda caller: caller.pid != parent)
     for _ in range(8):
         assert len(desktop.dialogs()) == 1
         time.sleep(0.25)
-    assert second.poll() is None, finished(second)
+    assert waiting.poll() is None, finished(waiting)
     desktop.type_code(window, "123456")
-    results = [finished(first), finished(second)]
-    assert [(status, err) for status, _, err in results] == [(0, ""), (0, "")], results
-    assert {json.loads(out)["AccessKeyId"] for _, out, _ in results} == {SESSION_KEY}
+    (asked, out, err), (waited, waiting_out, waiting_err) = finished(asking), finished(waiting)
+    assert (asked, err, waited) == (0, "", 0), (err, waiting_err)
+    # A caller that waits a while says so, in one line, naming the one it waits for.
+    said = f"mfaenv: waiting (up to 90s) for mfaenv (process {asking.pid}) getting a session\n"
+    assert waiting_err in ("", said)
+    assert json.loads(out)["AccessKeyId"] == json.loads(waiting_out)["AccessKeyId"] == SESSION_KEY
     assert sts.actions() == ["GetSessionToken"], "one code, one session"
     assert desktop.dialogs() == []
 
