@@ -1,17 +1,21 @@
-# bash completion for mfa and mfaenv (bash 4.4 or newer). `mfaenv init bash` loads it; to
+# bash completion for mfa and mfaenv (bash 3.2 or newer). `mfaenv init bash` loads it; to
 # install it on its own, copy it to ~/.local/share/bash-completion/completions/mfa (and link
-# it as mfaenv). Builtins only: no process starts on a tab, not even a subshell.
+# it as mfaenv). Builtins only: no process starts on a tab, not even a subshell. As in the
+# integration, every builtin is called as `\builtin NAME`, and nothing depends on the
+# user's options (set -u, set -e, set -f, failglob, nullglob...). bash 3.2 has no
+# `compopt`: there, a completed `pass:` is followed by a space.
 
 # __mfaenv_verbs COMMAND: complete the verbs of mfa or mfaenv. The one list of them: mfaenv
 # has all but off and sandbox, which change the shell and so only the shell function runs.
 __mfaenv_verbs() {
-    local verb
-    local -a verbs=()
+    \builtin local verb
+    \builtin local -a verbs
+    verbs=()
     for verb in off status exec credential-process enroll rotate-key unsave keys policy \
         console prompt sandbox init help version; do
         case $1:$verb in
             mfaenv:off | mfaenv:sandbox) ;;
-            *) verbs+=("$verb") ;;
+            *) verbs[${#verbs[@]}]=$verb ;;
         esac
     done
     __mfaenv_complete "${verbs[@]}"
@@ -19,62 +23,76 @@ __mfaenv_verbs() {
 
 # __mfaenv_complete WORD...: COMPREPLY becomes the words that start with the word at the cursor.
 __mfaenv_complete() {
-    local word
+    \builtin local word
     COMPREPLY=()
-    for word; do
-        case $word in "$cur"*) COMPREPLY+=("$word") ;; esac
+    for word in "$@"; do
+        case $word in "$cur"*) COMPREPLY[${#COMPREPLY[@]}]=$word ;; esac
     done
+}
+
+# __mfaenv_nospace: no space after the completed word, where bash can say so (4.0 or newer).
+__mfaenv_nospace() {
+    if ((BASH_VERSINFO[0] >= 4)); then \builtin compopt -o "${1:-nospace}" 2>/dev/null || \builtin true; fi
+    \builtin return 0
+}
+
+# __mfaenv_lines FILE: the array lines becomes the lines of FILE, those that do not start
+# with [ emptied: one read of the whole file and one expansion done in C, no loop over the
+# file's lines, and no mapfile, which bash 3.2 lacks. (The expansion quoted, and with IFS
+# as bash sets it: bash 3.2 joins "${a[@]/x/y}" into one word when IFS does not start
+# with a space.)
+__mfaenv_lines() {
+    \builtin local IFS=$'\n'
+    lines=()
+    [[ -f $1 && -r $1 ]] || \builtin return 0
+    \builtin read -r -d '' -a lines <"$1" || \builtin true
+    IFS=$' \t\n'
+    if ((${#lines[@]})); then lines=("${lines[@]/#[!\[]*/}"); fi
 }
 
 # __mfaenv_profiles: COMPREPLY becomes the profile names that start with the word at the
 # cursor, each once: [default] and [profile NAME] of the AWS config file, [NAME] of the
-# credentials file; a name with a space is not one word, and is left out. Whole-array
-# expansions do the work on every line in C, and the one loop runs over the names alone:
-# 1,000 profiles take milliseconds, not the tenth of a second that reading lines took.
-# shellcheck disable=SC2068,SC2206 # the unquoted expansions split on purpose
+# credentials file; a name with a blank is not one word, and is left out. The one loop
+# runs over section lines: 1,000 profiles take milliseconds.
 __mfaenv_profiles() {
-    local - IFS=$'\n' file name
-    local -a lines names=()
-    local -A seen=()
-    set -f # the unquoted expansions below split on IFS, and must not expand globs
-    file=${AWS_CONFIG_FILE:-$HOME/.aws/config}
-    if [[ -f $file && -r $file ]]; then
-        mapfile -t lines <"$file"
-        # The lines that start with [: the others become empty, and vanish unquoted.
-        lines=(${lines[@]/#[!\[]*/})
-        if [[ $'\n'"${lines[*]}" == *$'\n[default]'* ]]; then names=(default); fi
-        # A tab marks the NAME of [profile NAME]; [sso-session corp] and the like vanish.
-        lines=("${lines[@]/#\[profile[[:blank:]]/$'\t'}")
-        names+=(${lines[@]/#[!$'\t']*/})
-    fi
-    file=${AWS_SHARED_CREDENTIALS_FILE:-$HOME/.aws/credentials}
-    if [[ -f $file && -r $file ]]; then
-        mapfile -t lines <"$file"
-        lines=(${lines[@]/#[!\[]*/})
-        names+=("${lines[@]/#\[/$'\t'}")
-    fi
-    # Each name ends at its ]; the split on tabs as well drops the marks.
-    IFS=$'\t\n'
-    for name in ${names[@]%%]*}; do
-        case $name in
-            *' '*) ;;
-            "$cur"*) seen[$name]= ;;
-        esac
+    \builtin local line name seen=$'\n' credentials=''
+    \builtin local -a lines
+    COMPREPLY=()
+    __mfaenv_lines "${AWS_CONFIG_FILE:-$HOME/.aws/config}"
+    for credentials in '' 1; do
+        if [[ -n $credentials ]]; then
+            __mfaenv_lines "${AWS_SHARED_CREDENTIALS_FILE:-$HOME/.aws/credentials}"
+        fi
+        # (Tested for elements first: set -u in bash before 4.4 takes an empty array for
+        # an unset variable.)
+        ((${#lines[@]})) || \builtin continue
+        for line in "${lines[@]}"; do
+            case $credentials$line in
+                '[default]'*) name=default ;;
+                '[profile'[[:blank:]]*) name=${line#\[profile?} ;;
+                '1['*) name=${line#\[} ;;
+                *) \builtin continue ;;
+            esac
+            name=${name%%]*}
+            case $name in '' | *[[:space:]]*) \builtin continue ;; "$cur"*) ;; *) \builtin continue ;; esac
+            case $seen in *$'\n'"$name"$'\n'*) \builtin continue ;; esac
+            seen=$seen$name$'\n'
+            COMPREPLY[${#COMPREPLY[@]}]=$name
+        done
     done
-    COMPREPLY=("${!seen[@]}")
 }
 
 # exec and credential-process: the session options; exec runs the command after --.
 __mfaenv_session_verb() {
-    local i
+    \builtin local i
     for ((i = 2; i < COMP_CWORD; i++)); do
         if [[ ${COMP_WORDS[i]} == -- ]]; then
             if ((i + 1 == COMP_CWORD)); then __mfaenv_commands; fi
-            return
+            \builtin return 0
         fi
     done
     if [[ $verb == exec ]]; then
-        __mfaenv_complete "${session[@]}" --
+        __mfaenv_complete "${session[@]}" --server --listen --
     else
         __mfaenv_complete "${session[@]}"
     fi
@@ -84,37 +102,44 @@ __mfaenv_session_verb() {
 # cursor: what `mfa exec --` can run, as it runs no alias, function or builtin. A word with a
 # slash is left to bash's own file name completion.
 __mfaenv_commands() {
-    local - IFS=: dir file failglob=
-    local -a dirs
-    local -A found=()
+    \builtin local IFS=: dir file seen=$'\n' noglob='' failglob='' nullglob=''
+    \builtin local -a dirs
     COMPREPLY=()
     if [[ $cur == */* ]]; then
-        compopt -o default 2>/dev/null
-        return
+        __mfaenv_nospace default
+        \builtin return 0
     fi
-    set -f
+    case $- in *f*) noglob=1 ;; *) \builtin set -f ;; esac
     # shellcheck disable=SC2206 # split on the colons, globs off
     dirs=($PATH)
-    set +f
-    if shopt -q failglob; then failglob=1 && shopt -u failglob; fi
-    for dir in "${dirs[@]}"; do
+    \builtin set +f
+    # A pattern that matches nothing stays as it is, and fails the -f test below.
+    if \builtin shopt -q failglob; then failglob=1 && \builtin shopt -u failglob; fi
+    if \builtin shopt -q nullglob; then nullglob=1 && \builtin shopt -u nullglob; fi
+    for dir in ${dirs[@]+"${dirs[@]}"}; do
         for file in "${dir:-.}/$cur"*; do
-            if [[ -f $file && -x $file ]]; then found[${file##*/}]=; fi
+            [[ -f $file && -x $file ]] || \builtin continue
+            file=${file##*/}
+            case $seen in *$'\n'"$file"$'\n'*) \builtin continue ;; esac
+            seen=$seen$file$'\n'
+            COMPREPLY[${#COMPREPLY[@]}]=$file
         done
     done
-    if [[ -n $failglob ]]; then shopt -s failglob; fi
-    COMPREPLY=("${!found[@]}")
+    if [[ -n $failglob ]]; then \builtin shopt -s failglob; fi
+    if [[ -n $nullglob ]]; then \builtin shopt -s nullglob; fi
+    if [[ -n $noglob ]]; then \builtin set -f; fi
 }
 
 # Called by bash as: _mfa COMMAND WORD PREVIOUS-WORD, for mfa and mfaenv alike.
 _mfa() {
-    local cur=${2-} prev=${3-} command=${1##*/} verb=${COMP_WORDS[1]-}
-    local -a session=(--profile --duration --serial --totp --role --save-as)
+    \builtin local cur="${2-}" prev="${3-}" command="${1##*/}" verb="${COMP_WORDS[1]-}"
+    \builtin local -a session
+    session=(--profile --duration --serial --totp --role --save-as)
     COMPREPLY=()
     case $prev in
         --profile)
             __mfaenv_profiles
-            return
+            \builtin return 0
             ;;
         --duration)
             if [[ $verb == console ]]; then
@@ -122,12 +147,12 @@ _mfa() {
             else
                 __mfaenv_complete 15m 1h 4h 8h 12h 36h
             fi
-            return
+            \builtin return 0
             ;;
         --totp)
             __mfaenv_complete pass: file: command:
-            compopt -o nospace 2>/dev/null
-            return
+            __mfaenv_nospace
+            \builtin return 0
             ;;
         --store)
             if [[ $verb == keys ]]; then
@@ -136,18 +161,20 @@ _mfa() {
                 __mfaenv_complete pass: file:
             fi
             # pass:ENTRY and file:PATH go on; keyring is a whole word
-            if [[ ${COMPREPLY[0]-} == *: ]]; then compopt -o nospace 2>/dev/null; fi
-            return
+            if [[ ${COMPREPLY[0]-} == *: ]]; then __mfaenv_nospace; fi
+            \builtin return 0
             ;;
         --style)
             __mfaenv_complete strict self-service
-            return
+            \builtin return 0
             ;;
         --max-age)
             __mfaenv_complete 1h 8h 12h
-            return
+            \builtin return 0
             ;;
-        --serial | --role | --save-as | --name | --destination | --service | --open-with) return ;;
+        --serial | --role | --save-as | --name | --destination | --service | --open-with | --listen)
+            \builtin return 0
+            ;;
     esac
     if ((COMP_CWORD == 1)); then
         case $command:$cur in
@@ -155,7 +182,7 @@ _mfa() {
             *:-*) __mfaenv_complete "${session[@]}" --help ;;
             *) __mfaenv_verbs "$command" ;;
         esac
-        return
+        \builtin return 0
     fi
     case $verb in
         exec | credential-process) __mfaenv_session_verb ;;
@@ -183,4 +210,4 @@ _mfa() {
     esac
 }
 
-complete -F _mfa mfa mfaenv
+\builtin complete -F _mfa mfa mfaenv

@@ -1,6 +1,8 @@
 # fish completion for mfa and mfaenv. `mfaenv init fish` loads it; to install it on its
 # own, copy it to ~/.config/fish/completions/mfa.fish and mfaenv.fish.
 # Profile names are read from the AWS files by fish builtins: no process starts on a tab.
+# `builtin complete`, `builtin count`, `builtin path`: a user's function of that name
+# takes no part (fish's own __fish_seen_subcommand_from calls commandline as it is).
 
 # [default] and [profile NAME] of the AWS config file, [NAME] of the credentials file, each
 # name once; a name with a blank in it is not one word, and is left out.
@@ -14,7 +16,7 @@ function __mfaenv_profiles
         and string match -rg '^\[(?:(default)|profile[ \t]([^\s\]]+))\]' <$config
         test -f $credentials -a -r $credentials
         and string match -rg '^\[([^\s\]]+)\]' <$credentials
-    end | path sort -u
+    end | builtin path sort -u
 end
 
 # The verbs, in one place: name and description.
@@ -39,55 +41,57 @@ set -l __mfaenv_no_verb "not __fish_seen_subcommand_from $__mfaenv_names"
 set -l __mfaenv_session_verb "__fish_seen_subcommand_from exec credential-process; and not contains -- -- (commandline -opc)"
 
 for __mfaenv_command in mfa mfaenv
-    complete -c $__mfaenv_command -f
+    builtin complete -c $__mfaenv_command -f
     for __mfaenv_verb in $__mfaenv_verbs
         set -l verb (string split -m1 : -- $__mfaenv_verb)
         # mfaenv has all the verbs but off and sandbox: they change the shell, so only the
         # shell function mfa runs them.
         if test $__mfaenv_command = mfa; or not contains -- $verb[1] off sandbox
-            complete -c $__mfaenv_command -n $__mfaenv_no_verb -a $verb[1] -d $verb[2]
+            builtin complete -c $__mfaenv_command -n $__mfaenv_no_verb -a $verb[1] -d $verb[2]
         end
     end
 
     # Session options: for `mfa [CODE]`, and for exec and credential-process.
     set -l when $__mfaenv_session_verb
     test $__mfaenv_command = mfa; and set when "$__mfaenv_no_verb; or $__mfaenv_session_verb"
-    complete -c $__mfaenv_command -n $when -l profile -x -a '(__mfaenv_profiles)' -d 'AWS profile with the long-lived keys'
-    complete -c $__mfaenv_command -n $when -l duration -x -a '15m 1h 4h 8h 12h 36h' -d 'Session length'
-    complete -c $__mfaenv_command -n $when -l serial -x -d 'ARN of the MFA device'
-    complete -c $__mfaenv_command -n $when -l totp -x -a 'pass: file: command:' -d 'Where codes come from'
-    complete -c $__mfaenv_command -n $when -l role -x -d 'ARN of a role to assume'
-    complete -c $__mfaenv_command -n $when -l save-as -x -d 'Also write the session as this profile'
+    builtin complete -c $__mfaenv_command -n $when -l profile -x -a '(__mfaenv_profiles)' -d 'AWS profile with the long-lived keys'
+    builtin complete -c $__mfaenv_command -n $when -l duration -x -a '15m 1h 4h 8h 12h 36h' -d 'Session length'
+    builtin complete -c $__mfaenv_command -n $when -l serial -x -d 'ARN of the MFA device'
+    builtin complete -c $__mfaenv_command -n $when -l totp -x -a 'pass: file: command:' -d 'Where codes come from'
+    builtin complete -c $__mfaenv_command -n $when -l role -x -d 'ARN of a role to assume'
+    builtin complete -c $__mfaenv_command -n $when -l save-as -x -d 'Also write the session as this profile'
+    builtin complete -c $__mfaenv_command -n "__fish_seen_subcommand_from exec; and not contains -- -- (commandline -opc)" -l server -d 'A local credential endpoint that renews, not keys'
+    builtin complete -c $__mfaenv_command -n "__fish_seen_subcommand_from exec; and not contains -- -- (commandline -opc)" -l listen -x -d 'With --server, the address to listen on'
     # After `exec ... --`, complete the command to run.
-    complete -c $__mfaenv_command -n "__fish_seen_subcommand_from exec; and contains -- -- (commandline -opc)" -x -a '(__fish_complete_subcommand --fcs-skip=2)'
+    builtin complete -c $__mfaenv_command -n "__fish_seen_subcommand_from exec; and contains -- -- (commandline -opc)" -x -a '(__fish_complete_subcommand --fcs-skip=2)'
 
-    complete -c $__mfaenv_command -n "__fish_seen_subcommand_from status" -l json -d 'Machine-readable output'
-    complete -c $__mfaenv_command -n "__fish_seen_subcommand_from status" -l all -d 'Every cached session'
-    complete -c $__mfaenv_command -n "__fish_seen_subcommand_from status" -l profile -x -a '(__mfaenv_profiles)' -d 'The cached session of this profile'
-    complete -c $__mfaenv_command -n "__fish_seen_subcommand_from init" -a 'bash zsh fish'
-    complete -c $__mfaenv_command -n "__fish_seen_subcommand_from sandbox" -a 'start stop'
-    complete -c $__mfaenv_command -n "__fish_seen_subcommand_from help; and test (count (commandline -opc)) -eq 2" -a "$__mfaenv_names"
+    builtin complete -c $__mfaenv_command -n "__fish_seen_subcommand_from status" -l json -d 'Machine-readable output'
+    builtin complete -c $__mfaenv_command -n "__fish_seen_subcommand_from status" -l all -d 'Every cached session'
+    builtin complete -c $__mfaenv_command -n "__fish_seen_subcommand_from status" -l profile -x -a '(__mfaenv_profiles)' -d 'The cached session of this profile'
+    builtin complete -c $__mfaenv_command -n "__fish_seen_subcommand_from init" -a 'bash zsh fish'
+    builtin complete -c $__mfaenv_command -n "__fish_seen_subcommand_from sandbox" -a 'start stop'
+    builtin complete -c $__mfaenv_command -n "__fish_seen_subcommand_from help; and test (builtin count (commandline -opc)) -eq 2" -a "$__mfaenv_names"
 
     # The MFA lifecycle and the keys: enroll, rotate-key, policy, unsave, keys.
-    complete -c $__mfaenv_command -n "__fish_seen_subcommand_from enroll rotate-key" -l profile -x -a '(__mfaenv_profiles)' -d 'AWS profile with the keys'
-    complete -c $__mfaenv_command -n "__fish_seen_subcommand_from enroll" -l name -x -d 'Name of the device'
-    complete -c $__mfaenv_command -n "__fish_seen_subcommand_from enroll" -l store -x -a 'pass: file:' -d 'Where to keep the secret'
-    complete -c $__mfaenv_command -n "__fish_seen_subcommand_from enroll" -l force -d 'Enrol even with a device already'
-    complete -c $__mfaenv_command -n "__fish_seen_subcommand_from policy" -l style -x -a 'strict self-service' -d 'How strict'
-    complete -c $__mfaenv_command -n "__fish_seen_subcommand_from policy" -l max-age -x -a '1h 8h 12h' -d 'Deny MFA older than this'
-    complete -c $__mfaenv_command -n "__fish_seen_subcommand_from unsave; and test (count (commandline -opc)) -eq 2" -a '(__mfaenv_profiles)' -d 'Saved session'
-    complete -c $__mfaenv_command -n "__fish_seen_subcommand_from keys; and not __fish_seen_subcommand_from import" -a import -d 'Move the keys into the store'
-    complete -c $__mfaenv_command -n "__fish_seen_subcommand_from keys" -l profile -x -a '(__mfaenv_profiles)' -d 'AWS profile with the keys'
-    complete -c $__mfaenv_command -n "__fish_seen_subcommand_from keys" -l store -x -a 'pass: keyring' -d 'Where to keep them'
+    builtin complete -c $__mfaenv_command -n "__fish_seen_subcommand_from enroll rotate-key" -l profile -x -a '(__mfaenv_profiles)' -d 'AWS profile with the keys'
+    builtin complete -c $__mfaenv_command -n "__fish_seen_subcommand_from enroll" -l name -x -d 'Name of the device'
+    builtin complete -c $__mfaenv_command -n "__fish_seen_subcommand_from enroll" -l store -x -a 'pass: file:' -d 'Where to keep the secret'
+    builtin complete -c $__mfaenv_command -n "__fish_seen_subcommand_from enroll" -l force -d 'Enrol even with a device already'
+    builtin complete -c $__mfaenv_command -n "__fish_seen_subcommand_from policy" -l style -x -a 'strict self-service' -d 'How strict'
+    builtin complete -c $__mfaenv_command -n "__fish_seen_subcommand_from policy" -l max-age -x -a '1h 8h 12h' -d 'Deny MFA older than this'
+    builtin complete -c $__mfaenv_command -n "__fish_seen_subcommand_from unsave; and test (builtin count (commandline -opc)) -eq 2" -a '(__mfaenv_profiles)' -d 'Saved session'
+    builtin complete -c $__mfaenv_command -n "__fish_seen_subcommand_from keys; and not __fish_seen_subcommand_from import" -a import -d 'Move the keys into the store'
+    builtin complete -c $__mfaenv_command -n "__fish_seen_subcommand_from keys" -l profile -x -a '(__mfaenv_profiles)' -d 'AWS profile with the keys'
+    builtin complete -c $__mfaenv_command -n "__fish_seen_subcommand_from keys" -l store -x -a 'pass: keyring' -d 'Where to keep them'
 
     # The web console.
     set -l console "__fish_seen_subcommand_from console"
-    complete -c $__mfaenv_command -n $console -l profile -x -a '(__mfaenv_profiles)' -d 'A profile with role_arn'
-    complete -c $__mfaenv_command -n $console -l role -x -d 'ARN of a role to assume from the profile'
-    complete -c $__mfaenv_command -n $console -l totp -x -a 'pass: file: command:' -d 'Where codes come from'
-    complete -c $__mfaenv_command -n $console -l duration -x -a '15m 1h 4h 8h 12h' -d 'Console session length'
-    complete -c $__mfaenv_command -n $console -l destination -x -d 'The https console page to open'
-    complete -c $__mfaenv_command -n $console -l service -x -d 'The console of a service'
-    complete -c $__mfaenv_command -n $console -l print -d 'Write the sign-in URL to stdout'
-    complete -c $__mfaenv_command -n $console -l open-with -x -d 'Open the URL with this program'
+    builtin complete -c $__mfaenv_command -n $console -l profile -x -a '(__mfaenv_profiles)' -d 'A profile with role_arn'
+    builtin complete -c $__mfaenv_command -n $console -l role -x -d 'ARN of a role to assume from the profile'
+    builtin complete -c $__mfaenv_command -n $console -l totp -x -a 'pass: file: command:' -d 'Where codes come from'
+    builtin complete -c $__mfaenv_command -n $console -l duration -x -a '15m 1h 4h 8h 12h' -d 'Console session length'
+    builtin complete -c $__mfaenv_command -n $console -l destination -x -d 'The https console page to open'
+    builtin complete -c $__mfaenv_command -n $console -l service -x -d 'The console of a service'
+    builtin complete -c $__mfaenv_command -n $console -l print -d 'Write the sign-in URL to stdout'
+    builtin complete -c $__mfaenv_command -n $console -l open-with -x -d 'Open the URL with this program'
 end

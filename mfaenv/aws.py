@@ -101,6 +101,9 @@ def _sandbox_note(environ: Mapping[str, str]) -> str:
     return joinable(environ)
 
 
+_LOADERS: dict[str, Any] = {}
+
+
 class Gateway:
     """One botocore session for one command, pointed at one profile at a time."""
 
@@ -119,6 +122,19 @@ class Gateway:
         # The Date of the last reply that made credentials: says how far off our clock is.
         self.server_time: float | None = None
         self.use_profile(profile, explicit=explicit)
+        self._share_loader()
+
+    def _share_loader(self) -> None:
+        """botocore's data files (endpoints, service models) are parsed once per process,
+        not once per gateway: the credential server makes one for each renewal."""
+        loader = _LOADERS.get("data")
+        if loader is not None:
+            self._session.register_component("data_loader", loader)
+            return
+        try:
+            _LOADERS["data"] = self._session.get_component("data_loader")
+        except botocore.exceptions.BotoCoreError:
+            pass  # botocore says what is wrong where it reads the config
 
     def use_profile(self, profile: str, *, explicit: bool, pointed_by: str | None = None) -> None:
         """Point the gateway at ``profile`` (a role's source profile, say) before any key

@@ -77,6 +77,8 @@ class Args:
     service: str | None = None
     print_url: bool = False
     open_with: str | None = None
+    server: bool = False
+    listen: str | None = None
 
     def __init__(self, verb: str, **values: object) -> None:
         self.verb = verb

@@ -141,7 +141,14 @@ def init(args: Args, clock: Clock) -> int:
     # warns, when sourced, once mfaenv is installed anew after it was rendered.
     to_file = stat.S_ISREG(os.fstat(sys.stdout.fileno()).st_mode)
     stamp = os.path.join(os.path.dirname(os.path.realpath(__file__)), "__init__.py")
-    code = shell.render_init(own_command(), PASSTHROUGH, EVAL_VERBS, stamp if to_file else None)
+    # Evaluated at once, the time now is a clock for a shell that has none (bash 3.2).
+    code = shell.render_init(
+        own_command(),
+        PASSTHROUGH,
+        EVAL_VERBS,
+        stamp if to_file else None,
+        epoch=None if to_file else int(clock.now()),
+    )
     if not to_file and _may_want_auto():
         from mfaenv.autostart import auto_start, pipe
 
@@ -198,6 +205,10 @@ def exec_(args: Args, clock: Clock) -> int:
     command = command[1:] if command[:1] == ["--"] else command
     if not command or not command[0]:
         raise MfaEnvError("nothing to run: mfa exec [--profile P] -- COMMAND [ARGS...]", 2)
+    if args.listen is not None and not args.server:
+        raise MfaEnvError("--listen is for --server: mfa exec --server --listen ADDRESS", 2)
+    if args.server:
+        return _exec_server(args, state, clock, command)
     session = _session(args, state, clock)
     change = state.apply(SESSION, session_values(session))
     environ = state.after(change).environ
@@ -209,6 +220,25 @@ def exec_(args: Args, clock: Clock) -> int:
         raise MfaEnvError(f"cannot run {command[0]!r}: not found", 127) from None
     except PermissionError:
         raise MfaEnvError(f"cannot run {command[0]!r}: permission denied", 126) from None
+
+
+def _exec_server(args: Args, state: ShellState, clock: Clock, command: list[str]) -> int:
+    """``mfa exec --server``: the command gets a credential endpoint that renews
+    (mfaenv.credserver), not keys."""
+    from mfaenv.credserver import Supplier, parse_listen, serve_command
+    from mfaenv.login import Login
+
+    parse_listen(args.listen)  # a mistake is refused before a code is asked
+    environ = state.without(SESSION)
+    request = build_request(args, environ)
+    login = Login(request, environ, clock=clock)
+    session = login.session()
+    change = state.apply(SESSION, session_values(session))
+    # --save-as is done now, not again for the cached session at each request; new
+    # sessions still go where it is saved (mfaenv.saveas).
+    later = request.replace(save_as=None)
+    supplier = Supplier(later, environ, login.cache, clock, session)
+    return serve_command(command, state.after(change).environ, supplier, args.listen, clock)
 
 
 def credential_process(args: Args, clock: Clock) -> int:

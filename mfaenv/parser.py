@@ -119,6 +119,7 @@ MFA-protected AWS access keys in one word of shell.
   mfa status [--json]          who, which device, expires when, how long left
   mfa prompt                   the prompt segment: aws:dev 11h42m
   mfa exec -- aws s3 ls        run one command with the session; the shell stays as it is
+  mfa exec --server -- terraform apply   the same through a local endpoint that renews
   mfaenv credential-process --profile dev-long-term   JSON for credential_process
   mfa off                      back to the long-lived keys, exactly as before
   mfa sandbox start|stop       a local STS/IAM to try all this without AWS
@@ -247,8 +248,25 @@ def build(width: int | None = None) -> _Parser:
     on.add_argument("code", nargs="?", metavar="CODE", help="6-digit code from your MFA device")
     session_options(on)
 
-    run_ = add("exec", "run a command with the MFA session, leaving the shell alone")
+    run_ = add(
+        "exec",
+        "run a command with the MFA session, leaving the shell alone",
+        epilog="With --server the command gets no keys: AWS_CONTAINER_CREDENTIALS_FULL_URI "
+        "and AWS_CONTAINER_AUTHORIZATION_TOKEN name a credential server that lives as long "
+        "as the command and renews the session as mfa does (a role from the cached MFA "
+        "session, an MFA session from a TOTP source); SDKs refresh from it on their own.",
+    )
     session_options(run_)
+    run_.add_argument(
+        "--server",
+        action="store_true",
+        help="give the command a local credential endpoint that renews, not keys",
+    )
+    run_.add_argument(
+        "--listen",
+        metavar="ADDRESS",
+        help="with --server: listen on ADDRESS[:PORT] (default 127.0.0.1), e.g. for a container",
+    )
     run_.add_argument("command", nargs=argparse.REMAINDER, metavar="-- COMMAND [ARGS...]")
 
     process = add(

@@ -118,6 +118,20 @@ ENVIRONMENT: tuple[tuple[str, str, str], ...] = (
     ("SHELL", "", "which init line to suggest when mfaenv is run without the function"),
     ("MFAENV_TRY", "", "set by ./try for the shell it opens: the sandbox that shell starts "
      "is stopped when ./try ends"),
+    # mfa exec --server gives the command these two, and takes out of its environment every
+    # other way to credentials an SDK would try before the endpoint.
+    ("AWS_CONTAINER_CREDENTIALS_FULL_URI", "",
+     "mfa exec --server: set for the command, the endpoint's loopback URL"),
+    ("AWS_CONTAINER_AUTHORIZATION_TOKEN", "",
+     "mfa exec --server: set for the command, the token the endpoint asks for"),
+    ("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "",
+     "mfa exec --server: removed from the command's environment"),
+    ("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "",
+     "mfa exec --server: removed from the command's environment"),
+    ("AWS_DEFAULT_PROFILE", "", "mfa exec --server: removed from the command's environment"),
+    ("AWS_ROLE_ARN", "", "mfa exec --server: removed from the command's environment"),
+    ("AWS_WEB_IDENTITY_TOKEN_FILE", "",
+     "mfa exec --server: removed from the command's environment"),
 )  # fmt: skip
 
 # Variables mfa sets in the calling shell (mfa off puts them back): (name, meaning).
@@ -163,7 +177,11 @@ EXIT_STATUS: tuple[tuple[str, str], ...] = (
     ("2", "a usage error"),
     ("70", "an internal error (a bug: MFAENV_DEBUG=1 shows the traceback)"),
     ("130", "interrupted (Ctrl-C)"),
-    ("other", "mfa exec: the status of the command"),
+    (
+        "other",
+        "mfa exec: the status of the command (with --server, a command killed by a "
+        "signal ends mfaenv by the same signal)",
+    ),
 )
 
 

@@ -90,10 +90,13 @@ class Shell(ABC):
         passthrough: Sequence[str],
         eval_verbs: Sequence[str],
         stamp: str | None = None,
+        epoch: int | None = None,
     ) -> str:
         """The integration file for this shell, with mfaenv's own command filled in,
-        followed by its completions, and the check of ``stale_check`` when ``stamp``."""
-        template = self.template()
+        followed by its completions, and the check of ``stale_check`` when ``stamp``.
+        ``epoch``: the time now, for a shell without a clock of its own (bash 3.2) when
+        the code is evaluated at once; None when it is rendered into a file."""
+        template = self.template().replace("@EPOCH@", "" if epoch is None else str(int(epoch)))
         completions = _read(os.path.join(completions_dir(), self.completion_file))
         integration = (
             template.replace("@MFAENV@", self.words(command))
@@ -112,21 +115,29 @@ class _Posix(Shell):
         # Inside single quotes nothing is special but the quote itself.
         return "'" + value.replace("'", "'\\''") + "'"
 
+    # \builtin: a function or alias of the user named export or unset takes no part.
     def export(self, name: str, value: str) -> str:
-        return f"export {name}={self.quote(value)}"
+        return f"\\builtin export {name}={self.quote(value)}"
 
     def unset(self, name: str) -> str:
-        return f"unset {name}"
+        return f"\\builtin unset -v {name}"
 
     def unset_shell_var(self, name: str) -> str:
-        return f"unset {name}"
+        return f"\\builtin unset -v {name}"
 
     def alternatives(self, words: Sequence[str]) -> str:
         return "|".join(self.quote(word) for word in words)
 
+    # What starts each function of shell/mfaenv.sh: zsh's defaults, whatever is set.
+    emulate: ClassVar[str]
+
     def template(self) -> str:
         # bash and zsh share the function mfa and more word for word: shell/mfaenv.sh.
         shared = _read(os.path.join(shell_dir(), "mfaenv.sh")).replace("@SHELL@", self.name)
+        if self.emulate:
+            shared = shared.replace("@EMULATE@", self.emulate)
+        else:
+            shared = shared.replace("    @EMULATE@\n", "")
         return super().template().replace("@POSIX@", shared)
 
     @staticmethod
@@ -154,6 +165,7 @@ _STALE = (
 class Bash(_Posix):
     name = "bash"
     completion_file = "mfa.bash"
+    emulate = ""  # bash has no such thing: its code depends on no option instead
 
     def stale_check(self, stamp: str) -> str:
         message = self.quote(_STALE.format(shell=self.name) + "\n")
@@ -174,6 +186,7 @@ class Bash(_Posix):
 class Zsh(_Posix):
     name = "zsh"
     completion_file = "_mfa"
+    emulate = "\\builtin emulate -L zsh"
 
     def stale_check(self, stamp: str) -> str:
         message = self.quote(_STALE.format(shell=self.name) + "\n")
@@ -199,8 +212,9 @@ class Fish(Shell):
             "\n# Rendered to a file (mfaenv init fish > FILE): is it older than mfaenv?\n"
             "set -l __mfaenv_file (status current-filename)\n"
             'if test -f "$__mfaenv_file"\n'
-            f"    and test (path mtime -- $__mfaenv_file) -lt (path mtime -- {self.quote(stamp)})\n"
-            f"    printf {message} $__mfaenv_file $__mfaenv_file >&2\n"
+            "    and test (builtin path mtime -- $__mfaenv_file) -lt "
+            f"(builtin path mtime -- {self.quote(stamp)})\n"
+            f"    builtin printf {message} $__mfaenv_file $__mfaenv_file >&2\n"
             "end\n"
         )
 

@@ -22,14 +22,44 @@ from mfaenv.clock import SYSTEM, Clock
 from mfaenv.sandbox import DemoUser, MotoServer, seed_demo_user
 from mfaenv.shells import get_shell
 
+# The shells of tests of mfaenv's own logic: this machine's.
 SHELL_NAMES = ("bash", "zsh", "fish")
+# Every shell the shell integration is tested in: this machine's (from PATH), and the ones
+# users have beyond it, built by .ci/install into TEST_SHELLS: bash 3.2 (macOS's
+# /bin/bash), bash 4.2 (CentOS 7, Amazon Linux 2), fish 4. A test of the integration
+# takes them all with @every_shell; need("bash-3.2") finds one as need("bash") does.
+EVERY_SHELL = ("bash", "bash-3.2", "bash-4.2", "zsh", "fish", "fish-4")
+BUILT_SHELLS = {"bash-3.2": "bash-3.2/bash", "bash-4.2": "bash-4.2/bash", "fish-4": "fish-4/fish"}
+
+
+def _test_shells() -> Path:
+    """Where .ci/install builds them (the same rule), read before any test changes HOME."""
+    if os.environ.get("MFAENV_TEST_SHELLS"):
+        return Path(os.environ["MFAENV_TEST_SHELLS"])
+    if os.getuid() == 0:
+        return Path("/var/cache/mfaenv-test-shells")
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "mfaenv-test-shells"
+
+
+TEST_SHELLS = _test_shells()
 # A base32 TOTP secret the tests share (RFC 6238's test key, base32).
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 
+def kind(shell: str) -> str:
+    """The family of a shell of EVERY_SHELL: "bash-3.2" is a bash, "fish-4" a fish."""
+    return shell.split("-", 1)[0]
+
+
 def need(tool: str) -> str:
-    """The path of ``tool``; a failure in CI when it is missing, else a skip."""
-    path = shutil.which(tool)
+    """The path of ``tool`` (a shell of BUILT_SHELLS: in TEST_SHELLS); a failure in CI when
+    it is missing, else a skip."""
+    if tool in BUILT_SHELLS:
+        built = TEST_SHELLS / BUILT_SHELLS[tool]
+        path = str(built) if os.access(built, os.X_OK) else None
+    else:
+        path = shutil.which(tool)
     if path is None:
         if os.environ.get("CI") == "true":
             pytest.fail(f"{tool} is not installed, and CI must run every test")
@@ -178,11 +208,15 @@ def _read_env(path: Path) -> dict[str, str]:
     return env
 
 
+# Flags that keep the user's own rc files out of a shell the tests start.
+NO_RC = {"bash": ["--noprofile", "--norc"], "zsh": ["-f"], "fish": ["--no-config"]}
+
+
 def run_shell(
     shell: str, script: str, env: dict[str, str], timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:
     binary = need(shell)
-    flags = {"bash": ["--noprofile", "--norc"], "zsh": ["-f"], "fish": ["--no-config"]}[shell]
+    flags = NO_RC[kind(shell)]
     return subprocess.run(
         [binary, *flags, "-c", script],
         env=env,
@@ -194,9 +228,10 @@ def run_shell(
 
 
 def init_command(shell: str) -> str:
-    """The documented setup line, with this interpreter's mfaenv."""
-    quoted = get_shell(shell).words([sys.executable, "-m", "mfaenv", "init", shell])
-    return f"{quoted} | source" if shell == "fish" else f'eval "$({quoted})"'
+    """The documented setup line, with this interpreter's mfaenv (``shell``: of EVERY_SHELL)."""
+    family = kind(shell)
+    quoted = get_shell(family).words([sys.executable, "-m", "mfaenv", "init", family])
+    return f"{quoted} | source" if family == "fish" else f'eval "$({quoted})"'
 
 
 def transcript(
@@ -208,8 +243,8 @@ def transcript(
     """
     out = tmp_path / f"snap-{shell}"
     out.mkdir(exist_ok=True)
-    q = get_shell(shell).quote
-    if shell == "fish":
+    q = get_shell(kind(shell)).quote
+    if kind(shell) == "fish":
         lines = [
             f"{init_command(shell)}; or exit 99",
             "function __t_snap; env -0 > " + q(str(out)) + "/env.$argv[1]; "
@@ -254,6 +289,10 @@ def shell(request: pytest.FixtureRequest) -> str:
     name: str = request.param
     need(name)
     return name
+
+
+# On a test of the shell integration: its ``shell`` is each of EVERY_SHELL in turn.
+every_shell = pytest.mark.parametrize("shell", EVERY_SHELL, indirect=True)
 
 
 # --- the core in-process -------------------------------------------------------------

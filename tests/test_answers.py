@@ -486,7 +486,7 @@ def test_the_wheel_is_told_to_install_the_man_pages() -> None:
     """hatch_build.py puts the pages into the wheel's share/man/man1 and man5 (.ci/run checks
     the built wheel); the sdist carries the hook, so a wheel built from it has them too."""
     if sys.version_info >= (3, 11):
-        import tomllib
+        import tomllib  # novermin (3.11 and later only)
     else:
         import tomli as tomllib
 

@@ -10,7 +10,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import Home, init_command, need, run_shell
+from conftest import EVERY_SHELL, Home, every_shell, init_command, kind, need, run_shell
 from terminal import Terminal
 
 from mfaenv.cli import EVAL_VERBS, PASSTHROUGH
@@ -61,23 +61,26 @@ def thousand_profiles(home: Home) -> dict[str, str]:
     return dict(os.environ)
 
 
-def bash_complete(line: str, env: dict[str, str]) -> list[str]:
-    """The words bash offers for ``line``, from the function it calls on a tab, as it calls it."""
+def bash_call(line: str) -> str:
+    """The call bash makes on a tab at the end of ``line``, and the words it offers."""
     words = line.split(" ")
-    script = (
-        f"{init_command('bash')}\n"
+    return (
         f"COMP_WORDS=({shlex.join(words)}); COMP_CWORD={len(words) - 1}\n"
         f"_mfa {shlex.join([words[0], words[-1], words[-2]])}\n"
-        'printf "%s\\n" "${COMPREPLY[@]}"\n'
+        'printf "%s\\n" ${COMPREPLY[@]+"${COMPREPLY[@]}"}\n'
     )
-    result = run_shell("bash", script, env)
+
+
+def bash_complete(line: str, env: dict[str, str], shell: str = "bash") -> list[str]:
+    """The words bash offers for ``line``, from the function it calls on a tab, as it calls it."""
+    result = run_shell(shell, f"{init_command(shell)}\n{bash_call(line)}", env)
     assert result.returncode == 0, result.stderr
     return sorted(filter(None, result.stdout.splitlines()))
 
 
-def fish_complete(line: str, env: dict[str, str]) -> list[str]:
-    script = f"{init_command('fish')}; complete -C {line!r}"
-    result = run_shell("fish", script, env)
+def fish_complete(line: str, env: dict[str, str], shell: str = "fish") -> list[str]:
+    script = f"{init_command(shell)}; complete -C {line!r}"
+    result = run_shell(shell, script, env)
     assert result.returncode == 0, result.stderr
     return sorted(entry.split("\t")[0] for entry in result.stdout.splitlines())
 
@@ -104,6 +107,8 @@ CASES = [
     ("mfaenv i", ["init"]),
     ("mfa 123456 --totp ", ["command:", "file:", "pass:"]),
     ("mfa exec --pro", ["--profile"]),
+    ("mfa exec --se", ["--serial", "--server"]),
+    ("mfaenv exec --server --li", ["--listen"]),
     ("mfaenv credential-process --profile pr", ["prod"]),
     ("mfa exec -- mfaen", ["mfaenv"]),
     ("mfa policy --style ", ["self-service", "strict"]),
@@ -132,6 +137,36 @@ def test_fish_completes(line: str, expected: list[str], aws_files: dict[str, str
         assert got == expected
 
 
+@pytest.mark.parametrize(
+    "shell", [name for name in EVERY_SHELL if kind(name) != "zsh"], indirect=True
+)
+def test_every_case_completes_the_same_in_every_bash_and_fish(
+    shell: str, aws_files: dict[str, str]
+) -> None:
+    """CASES in one shell each (zsh's completion needs a terminal: below), nothing on stderr."""
+    mark = "@@case"
+    calls = []
+    for line, _ in CASES:
+        if kind(shell) == "bash":
+            calls.append(f"{bash_call(line)}printf '%s\\n' {mark}")
+        else:
+            calls.append(f"complete -C {line!r}; printf '%s\\n' {mark}")
+    result = run_shell(shell, init_command(shell) + "\n" + "\n".join(calls) + "\n", aws_files)
+    assert (result.returncode, result.stderr) == (0, "")
+    answers = result.stdout.split(mark + "\n")[:-1]
+    assert len(answers) == len(CASES)
+    for (line, expected), answer in zip(CASES, answers, strict=True):
+        got = sorted(entry.split("\t")[0] for entry in answer.splitlines() if entry)
+        if shell == "fish-4":
+            # fish 4 offers what holds the typed letters in order too (--open-with for --p),
+            # after what starts with them: the same answer, and more.
+            got = [word for word in got if word.startswith(line.split(" ")[-1])]
+        if kind(shell) == "fish" and line.startswith("mfa exec -- "):
+            assert set(expected) <= set(got), line
+        else:
+            assert got == expected, line
+
+
 def test_bash_registers_both_commands() -> None:
     script = f"{init_command('bash')}\ncomplete -p mfa mfaenv"
     assert run_shell("bash", script, dict(os.environ)).stdout == (
@@ -139,7 +174,7 @@ def test_bash_registers_both_commands() -> None:
     )
 
 
-@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+@every_shell
 def test_profiles_are_the_names_the_aws_cli_accepts(shell: str, home: Home) -> None:
     home.aws_config.parent.mkdir(exist_ok=True)
     home.aws_config.write_bytes(
@@ -150,10 +185,11 @@ def test_profiles_are_the_names_the_aws_cli_accepts(shell: str, home: Home) -> N
         "[ spaced ]\n[two words]\n[after] ; a comment\n# [commented]\nkey = [mid-line]\n"
     )
     env = dict(os.environ)
-    if shell == "zsh":
+    if kind(shell) == "zsh":
         offered = zsh_profiles(env)
     else:
-        offered = (bash_complete if shell == "bash" else fish_complete)("mfa --profile ", env)
+        complete = bash_complete if kind(shell) == "bash" else fish_complete
+        offered = complete("mfa --profile ", env, shell)
     # What botocore calls " spaced " or "two words" cannot be typed as one word: left out.
     assert offered == ["after", "crlf", "default"]
 
@@ -182,18 +218,18 @@ def terminal(
 ) -> Terminal:
     """An interactive bash or zsh with ``setup`` (default: the documented init line) as its
     rc file, at its first prompt; ``wrap``: a command that runs the shell (strace ...)."""
-    if shell == "bash":
+    if kind(shell) == "bash":
         rc = tmp_path / "bashrc"
         rc.write_text(f"{setup or init_command('bash')}\nPS1='{PROMPT}'\n")
-        argv = [need("bash"), "--noprofile", "--rcfile", str(rc), "-i"]
+        argv = [need(shell), "--noprofile", "--rcfile", str(rc), "-i"]
     else:
         if not setup:
             setup = f"{compinit(tmp_path)}\n{init_command('zsh')}"
         (tmp_path / ".zshrc").write_text(f"{setup}\nPROMPT='{PROMPT}'\n{ZLE_READY}\n")
         env = dict(env, ZDOTDIR=str(tmp_path))
-        argv = [need("zsh"), "-i"]
+        argv = [need(shell), "-i"]
     shell_terminal = Terminal([*(wrap or []), *argv], dict(env, TERM="dumb"))
-    shell_terminal.read_until(READY[shell], timeout)
+    shell_terminal.read_until(READY[kind(shell)], timeout)
     return shell_terminal
 
 
@@ -261,6 +297,7 @@ ZSH_TYPED = [
     ("mfaenv st\t", r"mfaenv status "),
     ("mfa ex\t", r"mfa exec "),
     ("mfa exec --pro\t", r"mfa exec --profile "),
+    ("mfa exec --li\t", r"mfa exec --listen "),
     ("mfa exec -- mfaen\t", r"mfa exec -- mfaenv "),
     ("mfaenv credential-process --profile pr\t", r"--profile prod "),
     ("mfa policy --style se\t", r"--style self-service "),
@@ -332,7 +369,7 @@ def starts_a_process(call: str) -> bool:
     return bool(re.search(r"\bclone3?\(", call)) and "CLONE_THREAD" not in call
 
 
-@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+@every_shell
 def test_no_process_starts_on_a_tab(
     shell: str, thousand_profiles: dict[str, str], tmp_path: Path
 ) -> None:
@@ -350,7 +387,7 @@ def test_no_process_starts_on_a_tab(
         "-o",
         str(log),
     ]
-    if shell == "fish":
+    if kind(shell) == "fish":
         # Not `mfa exec -- COMMAND`: that is fish's own completion of a command line, which
         # runs apropos for the descriptions of commands, as it does at the prompt.
         lines = ["mfa 123456 --profile ", "mfa s", "mfaenv ", "mfa exec --pro"]
@@ -362,7 +399,7 @@ def test_no_process_starts_on_a_tab(
                 f"true <{end}",
             ]
         )
-        argv = [*strace, need("fish"), "--no-config", "-c", script]
+        argv = [*strace, need(shell), "--no-config", "-c", script]
         subprocess.run(argv, env=thousand_profiles, capture_output=True, timeout=60, check=False)
     else:
         # Under strace, mfaenv init (Python) and compinit start slowly.
@@ -370,8 +407,8 @@ def test_no_process_starts_on_a_tab(
         try:
             # The marks: a builtin whose input is a file that does not exist.
             shell_terminal.send(f": <{start}\r")
-            shell_terminal.read_until(rf"{re.escape(start)}[\s\S]*{READY[shell]}")
-            for keys, shown in TABS[shell]:
+            shell_terminal.read_until(rf"{re.escape(start)}[\s\S]*{READY[kind(shell)]}")
+            for keys, shown in TABS[kind(shell)]:
                 shell_terminal.output = b""
                 shell_terminal.send(keys)
                 shell_terminal.read_until(shown)

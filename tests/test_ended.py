@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import every_shell, kind
 from test_follow import Shell, _processes, open_shell
 
 ENDED = "mfaenv: the MFA session for dev has ended: mfa CODE"
@@ -21,6 +22,7 @@ def _shells() -> Iterator[list[Shell]]:
         terminal.close()
 
 
+@every_shell
 def test_an_ended_session_is_told_once_at_the_next_prompt(
     shell: str, tmp_path: Path, shells: list[Shell]
 ) -> None:
@@ -32,7 +34,7 @@ def test_an_ended_session_is_told_once_at_the_next_prompt(
     # Another session that ends later is told about again, once.
     again = str(int(time.time()) - 1)
     terminal.run(
-        f"set -gx MFAENV_EXPIRES {again}" if shell == "fish" else f"MFAENV_EXPIRES={again}"
+        f"set -gx MFAENV_EXPIRES {again}" if kind(shell) == "fish" else f"MFAENV_EXPIRES={again}"
     )
     terminal.run("")
     assert terminal.terminal.text.count(ENDED) == 2
@@ -45,6 +47,7 @@ def test_a_live_session_is_not_told_about(shell: str, tmp_path: Path, shells: li
     assert "has ended" not in terminal.terminal.text
 
 
+@every_shell
 def test_telling_it_starts_no_process(shell: str, tmp_path: Path) -> None:
     env = dict(os.environ, MFAENV_PROFILE="dev", MFAENV_EXPIRES=str(int(time.time()) - 5))
     baseline = _processes(shell, "", 0, env, tmp_path / "0")

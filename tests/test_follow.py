@@ -15,7 +15,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import Home, Mfa, init_command, need, run_shell, write_config, write_profile
+from conftest import (
+    NO_RC,
+    Home,
+    Mfa,
+    every_shell,
+    init_command,
+    kind,
+    need,
+    run_shell,
+    write_config,
+    write_profile,
+)
 from terminal import Terminal
 
 from mfaenv.cache import Cache, generation
@@ -38,17 +49,17 @@ class Shell:
         self.name = name
         self.seen = 0  # commands run, each followed by its mark
         env = dict(env, TERM="dumb", NO_COLOR="1")
-        if name == "bash":
+        if kind(name) == "bash":
             rc = rc_dir / "bashrc"
             rc.write_text(init_command("bash") + "\nPS1='READY$ '\n")
-            argv = [need("bash"), "--rcfile", str(rc), "-i"]
-        elif name == "zsh":
+            argv = [need(name), "--rcfile", str(rc), "-i"]
+        elif kind(name) == "zsh":
             (rc_dir / ".zshrc").write_text(init_command("zsh") + "\nPROMPT='READY$ '\n")
             env["ZDOTDIR"] = str(rc_dir)
-            argv = [need("zsh"), "-i"]
+            argv = [need(name), "-i"]
         else:
             setup = init_command("fish") + "; function fish_prompt; printf 'READY$ '; end"
-            argv = [need("fish"), "--no-config", "-i", "-C", setup]
+            argv = [need(name), "--no-config", "-i", "-C", setup]
         self.terminal = Terminal(argv, env)
         self.wait_prompt()
 
@@ -93,6 +104,7 @@ def open_shell(name: str, tmp_path: Path, opened: list[Shell], **env: str) -> Sh
     return shell
 
 
+@every_shell
 def test_a_refresh_in_one_terminal_reaches_the_others_at_their_next_prompt(
     shell: str, demo: DemoUser, home: Home, tmp_path: Path, shells: list[Shell]
 ) -> None:
@@ -112,10 +124,10 @@ def test_a_refresh_in_one_terminal_reaches_the_others_at_their_next_prompt(
     other_key = other.key()
     said = opted_out.run("mfa")
     assert "left" in said, said
-    opted_out.run("MFAENV_FOLLOW=0" if shell != "fish" else "set -g MFAENV_FOLLOW 0")
+    opted_out.run("MFAENV_FOLLOW=0" if kind(shell) != "fish" else "set -g MFAENV_FOLLOW 0")
     assert opted_out.key() == old
     exported.run("mfa")
-    exported.run("export MFAENV_FOLLOW=0" if shell != "fish" else "set -gx MFAENV_FOLLOW 0")
+    exported.run("export MFAENV_FOLLOW=0" if kind(shell) != "fish" else "set -gx MFAENV_FOLLOW 0")
     assert exported.key() == old
 
     refreshed = first.run(f"mfa {code()} --duration 2h")
@@ -211,7 +223,7 @@ def _marker_setup(home: Home, shell: str, changed: bool) -> tuple[str, dict[str,
     held_end = session.expires if not changed else session.expires - 60
     env = dict(os.environ, MFAENV_PROFILE="dev", MFAENV_EXPIRES=str(held_end))
     env["AWS_ACCESS_KEY_ID"] = "ASIAHELD" if changed else "ASIANEWER"
-    if shell == "fish":
+    if kind(shell) == "fish":
         setup = f"set -g __mfaenv_follow '{marker}'; set -g __mfaenv_follow_gen '{held}'"
     else:
         setup = f"__mfaenv_follow='{marker}'; __mfaenv_follow_gen='{held}'"
@@ -222,10 +234,12 @@ def _processes(shell: str, setup: str, renders: int, env: dict[str, str], log: P
     """The processes the shell starts: init, the setup and ``renders`` prompt hooks."""
     strace = need("strace")
     call = (
-        "__mfaenv_prompt_hook; mfa_prompt >/dev/null" if shell == "fish" else "__mfaenv_prompt_hook"
+        "__mfaenv_prompt_hook; mfa_prompt >/dev/null"
+        if kind(shell) == "fish"
+        else "__mfaenv_prompt_hook"
     )
     script = init_command(shell) + "\n" + setup + "\n" + f"{call}\n" * renders
-    flags = {"bash": ["--norc"], "zsh": ["-f"], "fish": ["--no-config"]}[shell]
+    flags = NO_RC[kind(shell)]
     subprocess.run(
         [strace, "-f", "--seccomp-bpf", "-qq", "-e", "trace=execve,clone,clone3,fork,vfork",
          "-o", str(log), need(shell), *flags, "-c", script],
@@ -240,6 +254,7 @@ def _processes(shell: str, setup: str, renders: int, env: dict[str, str], log: P
     return started
 
 
+@every_shell
 def test_a_prompt_starts_no_process_while_the_session_is_unchanged(
     shell: str, home: Home, tmp_path: Path
 ) -> None:
@@ -249,6 +264,7 @@ def test_a_prompt_starts_no_process_while_the_session_is_unchanged(
     assert len(_processes(shell, setup, 40, env, tmp_path / "40")) == len(baseline)
 
 
+@every_shell
 def test_a_changed_session_costs_one_mfaenv_process_for_all_prompts(
     shell: str, home: Home, tmp_path: Path
 ) -> None:
@@ -260,6 +276,7 @@ def test_a_changed_session_costs_one_mfaenv_process_for_all_prompts(
     assert len(after) > len(baseline)
 
 
+@every_shell
 def test_a_marker_that_is_not_a_regular_file_is_not_read(shell: str, home: Home) -> None:
     """A FIFO in the marker's place would block a `read`: the hook never opens it."""
     setup, env = _marker_setup(home, shell, changed=True)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import SECRET, Home, write_config
+from conftest import SECRET, Home, every_shell, write_config
 from fakeaws import SERIAL, FakeAws, session_token_reply
 from test_follow import Shell, _marker_setup, _processes, open_shell
 
@@ -40,6 +40,7 @@ def _until(shell: Shell, done: str) -> str:
         assert time.monotonic() < deadline, shell.terminal.text[-2000:]
 
 
+@every_shell
 def test_near_its_end_the_session_is_renewed_in_the_background_for_every_shell(
     shell: str, fake_aws: FakeAws, home: Home, tmp_path: Path, shells: list[Shell]
 ) -> None:
@@ -77,6 +78,7 @@ def test_a_failed_renewal_is_told_once(
     assert fake_aws.actions().count("GetSessionToken") == 1
 
 
+@every_shell
 def test_near_the_end_one_renewal_starts_for_all_prompts(
     shell: str, home: Home, tmp_path: Path
 ) -> None:

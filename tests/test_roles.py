@@ -125,7 +125,7 @@ def test_an_ad_hoc_role_is_assumed_and_cached_beside_the_profile(
     again = mfaenv.mfa("--role", arn)
     assert again.status == 0 and fake_roles.actions().count("AssumeRole") == 1, "reused"
     plain = mfaenv.mfa()
-    assert "unset MFAENV_ROLE\n" in plain.stdout, "the profile's own MFA session, no role"
+    assert "unset -v MFAENV_ROLE\n" in plain.stdout, "the profile's own MFA session, no role"
 
 
 def test_a_role_profiles_duration_seconds_is_kept_to_an_hour_when_chained(
