@@ -9,8 +9,11 @@ sections for itself, or edits them (``--save-as``, ``unsave``, ``keys import``,
   ``botocore.configloader.raw_config_parse`` builds it) over universal newlines; in the
   config file the profiles named as ``build_profile_map`` names them (``[default]``,
   ``[profile NAME]`` split as a shell would split it, the last such section wins).
-- Edited through ConfigUpdater, which keeps every other section, comment and blank line
-  byte for byte; a BOM and CRLF line ends are kept as found.
+- Edited through ConfigUpdater's reading of the file's structure (which lines are which
+  section's header and which option's value), and then only those lines replaced: an
+  option's line keeps its name as spelled, its delimiter, spacing and line end (where
+  ConfigUpdater itself would write ``name = value``); every other byte is kept, a BOM
+  and CRLF line ends too.
 - Checked before anything is written: botocore's view of every section not asked to
   change must be the same after the edit; otherwise nothing is written.
 - Errors name the file and the line number, never the line's text (it may hold a key).
@@ -45,12 +48,23 @@ TOKEN_KEYS = ("aws_session_token", "aws_security_token")
 Sections = dict[str, dict[str, str]]
 
 
-def credentials_path() -> str:
-    return os.path.expanduser(os.environ.get("AWS_SHARED_CREDENTIALS_FILE") or "~/.aws/credentials")
+def credentials_path(environ: Mapping[str, str] | None = None) -> str:
+    """Where botocore looks (it expands variables and ``~`` in the setting, too), in
+    ``environ`` (this process's by default)."""
+    environ = os.environ if environ is None else environ
+    return _expanded(environ.get("AWS_SHARED_CREDENTIALS_FILE") or "~/.aws/credentials", environ)
 
 
-def config_path() -> str:
-    return os.path.expanduser(os.environ.get("AWS_CONFIG_FILE") or "~/.aws/config")
+def config_path(environ: Mapping[str, str] | None = None) -> str:
+    environ = os.environ if environ is None else environ
+    return _expanded(environ.get("AWS_CONFIG_FILE") or "~/.aws/config", environ)
+
+
+def _expanded(setting: str, environ: Mapping[str, str]) -> str:
+    if environ is os.environ:
+        return os.path.expanduser(os.path.expandvars(setting))
+    home = environ.get("HOME") or os.path.expanduser("~")
+    return os.path.join(home, setting[2:]) if setting.startswith("~/") else setting
 
 
 def config_header(profile: str) -> str:

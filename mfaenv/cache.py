@@ -35,6 +35,10 @@ LOCK_NOTICE = 0.5
 LOCK_NOTE = "lock-holder"
 # A file in the cache larger than this is not ours.
 MAX_CACHE_FILE = 256 * 1024
+# Codes AWS accepted, per device: kept this long (longer than any code is worth anything to
+# AWS, and than login's CODE_MEMORY), and at most this many.
+CODES_KEPT_FOR = 10 * 60
+CODES_KEPT = 32
 
 # Characters kept as they are in a file name; the rest is %XX-encoded, as
 # urllib.parse.quote(name, safe="") does (its import is too slow for the hot path).
@@ -320,18 +324,41 @@ class Cache:
         """When AWS accepted this very code for ``serial`` (epoch), if after ``since``."""
         import hmac
 
-        entry = self._lenient("used-codes.json").get(serial)
-        if not isinstance(entry, dict):
-            return None
-        at, digest, salt = entry.get("at"), entry.get("digest"), entry.get("salt")
-        if not (isinstance(at, int) and isinstance(digest, str) and isinstance(salt, str)):
-            return None
-        if at >= since and hmac.compare_digest(digest, self._code_digest(salt, serial, code)):
-            return at
+        for entry in _code_entries(self._lenient("used-codes.json").get(serial)):
+            at, digest, salt = entry.get("at"), entry.get("digest"), entry.get("salt")
+            if not (isinstance(at, int) and isinstance(digest, str) and isinstance(salt, str)):
+                continue
+            if at >= since and hmac.compare_digest(digest, self._code_digest(salt, serial, code)):
+                return at
         return None
 
+    def last_code_at(self, serial: str) -> int | None:
+        """When AWS last accepted a code for ``serial`` (epoch), as remembered."""
+        times: list[int] = []
+        for entry in _code_entries(self._lenient("used-codes.json").get(serial)):
+            when = entry.get("at")
+            if isinstance(when, int):
+                times.append(when)
+        return max(times) if times else None
+
     def remember_code(self, serial: str, code: str, at: int) -> None:
+        """Remember that AWS accepted ``code`` for ``serial`` at ``at``, beside the other
+        codes it accepted in the last CODES_KEPT_FOR seconds (a salted digest each, never
+        the code): every one of them is refused again, not only the last."""
         salt = os.urandom(16).hex()
         data = self._lenient("used-codes.json")
-        data[serial] = {"at": at, "salt": salt, "digest": self._code_digest(salt, serial, code)}
+        recent = []
+        for entry in _code_entries(data.get(serial)):
+            when = entry.get("at")
+            if isinstance(when, int) and when >= at - CODES_KEPT_FOR:
+                recent.append(entry)
+        recent.append({"at": at, "salt": salt, "digest": self._code_digest(salt, serial, code)})
+        data[serial] = recent[-CODES_KEPT:]
         _write_json(os.path.join(self.root, "used-codes.json"), data)
+
+
+def _code_entries(value: object) -> list[dict[str, object]]:
+    """The remembered codes of one device: a list of entries (a single entry, as older
+    versions wrote it, is a list of one); anything else is none."""
+    entries = value if isinstance(value, list) else [value]
+    return [entry for entry in entries if isinstance(entry, dict)]

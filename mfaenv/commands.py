@@ -75,13 +75,23 @@ def requested_profile(args: Args, environ: Mapping[str, str]) -> tuple[str, bool
 
 
 def acted_on_profile(args: Args, state: ShellState) -> tuple[str, bool]:
-    """The profile a command that acts on one (rotate-key, enroll, keys import) acts on:
-    --profile; else, in a shell holding a session, the session's own profile (not
-    ``default`` nor the AWS_PROFILE set aside); else as ``requested_profile``."""
+    """The profile a command that acts on one (rotate-key, enroll, keys import, console)
+    acts on: --profile; else, in a shell holding a session, the session's own profile
+    (not ``default`` nor the AWS_PROFILE set aside), or for a role profile's session the
+    profile whose keys assume it; else as ``requested_profile``."""
     environ = state.without(SESSION)
     held = state.environ.get(SESSION.marker, "") if state.active(SESSION) else ""
     if args.profile is not None or not held:
         return requested_profile(args, environ)
+    if state.environ.get("MFAENV_ROLE_ARN"):
+        from mfaenv.login import Login, Request
+
+        try:
+            role = Login(Request(profile=held, explicit_profile=True), environ).role()
+        except MfaEnvError:
+            role = None
+        if role is not None:
+            return role.source_profile, role.explicit_source
     # As --profile unless it is the profile the environment points at (keys there count).
     return held, (environ.get("AWS_PROFILE") or "default") != held
 

@@ -250,7 +250,7 @@ def login_session(
 ) -> tuple[Session, str]:
     """The profile's cached role session, or a new one, as ``mfa --profile P`` (or
     ``--role ARN``) would get it; refused before any request when it is no role."""
-    from mfaenv.commands import requested_profile
+    from mfaenv.commands import acted_on_profile
     from mfaenv.login import Login, Request
 
     for option in ("profile", "role", "totp"):
@@ -258,7 +258,7 @@ def login_session(
         if value is not None and not value.strip():
             raise MfaEnvError(f"--{option} needs a value", exit_code=2)
     environ = state.without(SESSION)
-    profile, explicit = requested_profile(args, environ)
+    profile, explicit = acted_on_profile(args, state)  # in a session: the session's profile
     request = Request(profile=profile, explicit_profile=explicit, totp=args.totp, role=args.role)
     login = Login(request, environ, clock=clock)
     if login.role() is None:

@@ -394,19 +394,14 @@ SHADOWING = (
 
 def shadowing(environ: Mapping[str, str]) -> str | None:
     """What in the AWS config would make CMD's SDKs skip the endpoint, as a warning."""
-    import configparser
+    from mfaenv import awsfiles
 
-    path = environ.get("AWS_CONFIG_FILE") or os.path.join(
-        environ.get("HOME") or os.path.expanduser("~"), ".aws", "config"
-    )
-    parser = configparser.RawConfigParser(strict=False)
+    path = awsfiles.config_path(environ)
     try:
-        parser.read(os.path.expanduser(path), encoding="utf-8")
-    except (configparser.Error, UnicodeDecodeError, OSError):
-        return None
-    if not parser.has_section("default"):
-        return None
-    found = [name for name in SHADOWING if parser.has_option("default", name)]
+        default = awsfiles.read(path, is_config=True, settle=False).values("default") or {}
+    except MfaEnvError:
+        return None  # botocore refuses the file: the command's SDKs say so
+    found = [name for name in SHADOWING if name in default]
     if not found:
         return None
     return (

@@ -529,8 +529,9 @@ class Login:
             return None
         since = self.clock.now() - CODE_MEMORY
         accepted = self.cache.code_was_used(device.serial, request.code, since)
-        if accepted is None:
-            return None
+        last = self.cache.last_code_at(device.serial)
+        if accepted is None or (last is not None and last > accepted):
+            return None  # a later code made the cached session, not this one
         try:
             session = self.cache.reusable_session(request.cache_name, self.margin)
         except UntrustedFile:

@@ -70,7 +70,9 @@ CONFIG_KEYS: tuple[tuple[str, str, str, str], ...] = (
 
 # Variables mfaenv or its shell functions read: (name, default, meaning).
 ENVIRONMENT: tuple[tuple[str, str, str], ...] = (
-    ("AWS_PROFILE", "default", "the profile when --profile is not given"),
+    ("AWS_PROFILE", "default",
+     "the profile when --profile is not given; a session sets it aside (mfa off puts it "
+     "back), since the JavaScript SDK would take it over the session's keys"),
     ("AWS_ACCESS_KEY_ID", "",
      "with AWS_SECRET_ACCESS_KEY, the long-lived key, unless --profile is given; "
      "stashed (not exported) during a session"),
@@ -92,7 +94,8 @@ ENVIRONMENT: tuple[tuple[str, str, str], ...] = (
     ("MFAENV_CACHE", "$XDG_CACHE_HOME/mfaenv", "the cache directory (the sandbox sets it)"),
     ("MFAENV_DEBUG", "", "1: debug lines and tracebacks (without values) on stderr"),
     ("MFAENV_NO_PROMPT", "",
-     "1: never ask for a code, on the terminal or in a dialog (scripts; renewal sets it)"),
+     "1: never ask for a code, on the terminal or in a dialog, and run TOTP sources with no "
+     "terminal (scripts; renewal sets it)"),
     ("MFAENV_PROMPT", "",
      "terminal, dialog or none: how to ask for a code; wins over prompt in the config"),
     ("DISPLAY", "", "set: an X11 desktop, where a dialog can ask for a code"),
@@ -141,7 +144,8 @@ EXPORTS: tuple[tuple[str, str], ...] = (
     ("AWS_SESSION_TOKEN", "the session's token"),
     ("AWS_CREDENTIAL_EXPIRATION", "the session's end, RFC 3339 UTC"),
     ("AWS_SESSION_EXPIRATION", "the same, for older prompts"),
-    ("AWS_PROFILE", "the profile asked for, when the AWS files have it"),
+    ("AWS_PROFILE", "unset during a session, its value set aside with the long-lived keys"),
+    ("AWSU_PROFILE", "the session's profile, for prompts such as starship's (no SDK reads it)"),
     ("AWS_REGION", "the profile's region, when it names one"),
     ("AWS_DEFAULT_REGION", "the same, for boto3"),
     ("MFAENV_PROFILE", "the profile of the session"),

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 
 from mfaenv import jsontext
-from mfaenv.errors import MfaEnvError, debug
+from mfaenv.errors import MfaEnvError, debug, warn
 from mfaenv.files import UntrustedFile, read_private, write_private
 
 TYPE_CHECKING = False
@@ -142,7 +142,11 @@ def save(
                 return None  # the user's own region, or already this one
             return file.put(name, {"region": region})
 
-        awsfiles.change(awsfiles.config_path(), put_region, is_config=True, clock=clock)
+        try:
+            awsfiles.change(awsfiles.config_path(), put_region, is_config=True, clock=clock)
+        except MfaEnvError as err:  # the session is saved: say what is missing
+            warn(f"the region of profile {name!r} was not added to the AWS config: {err}")
+            made[:] = []
         if made and added.get(name) != made[0]:
             added[name] = made[0]
             write_private(_record_path(cache_root, REGIONS), jsontext.dumps(added).encode())
@@ -184,7 +188,11 @@ def unsave(name: str, cache_root: str, clock: Clock | None = None) -> str:
                 return file.remove(name)
             return file.remove_options(name, ("region",))
 
-        awsfiles.change(awsfiles.config_path(), remove_region, is_config=True, clock=clock)
+        try:
+            awsfiles.change(awsfiles.config_path(), remove_region, is_config=True, clock=clock)
+        except MfaEnvError as err:  # the session is gone: say what is left
+            warn(f"the region of profile {name!r} is still in the AWS config: {err}")
+            added[name] = made
         write_private(_record_path(cache_root, REGIONS), jsontext.dumps(added).encode())
     record = _load(cache_root)
     if record.pop(name, None) is not None:

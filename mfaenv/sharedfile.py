@@ -6,9 +6,10 @@
   get two locks, and a lock file would show up in the user's dotfiles repository.
 - Against programs that take no lock (``aws configure set``, editors, aws-mfa): the
   change is computed from what was read, and the file replaced only while it is still
-  exactly that (same inode, size, mtime and bytes) and not being written right now
-  (unchanged for ``QUIET`` seconds when it was written that recently, unless it is the
-  file the last mfaenv renamed into place, as the lock file says). Otherwise it is
+  exactly that (same inode, size, mtime and bytes) and not being written right now: no
+  process has it open for writing (Linux tells, through a read lease), and it has been
+  unchanged for ``QUIET`` seconds if it was written that recently (unless it is the file
+  the last mfaenv renamed into place, as the lock file says). Otherwise it is
   read again and the change redone, up to ``TRIES`` times; then one line, nothing written.
 - Links: the file behind a symbolic link is replaced, the link stays a link. The new
   file keeps the old one's mode (0600 for a new file).
@@ -109,11 +110,8 @@ def update(
         _remove_temps(target)
         for _ in range(TRIES):
             seen = _snapshot(target, path)
-            recent = seen is not None and clock.now() - seen.mtime < QUIET
-            if recent and seen is not None and _last_written(lock) != seen.key:
-                clock.sleep(QUIET)  # written just now, not by mfaenv: perhaps still being written
-                if _snapshot(target, path) != seen:
-                    continue
+            if not _settled(target, path, seen, _last_written(lock), clock):
+                continue
             data = change(seen.data if seen is not None else None)
             if data is None:
                 return
@@ -136,16 +134,56 @@ def read_settled(
     target = target_of(path)
     seen = _snapshot(target, path)
     for _ in range(TRIES if tries is None else tries):
-        if seen is None or clock.now() - seen.mtime >= QUIET:
+        if _settled(target, path, seen, _last_written_by_path(target), clock):
             break
-        if _last_written_by_path(target) == seen.key:
-            break  # as the last mfaenv renamed it into place: whole
-        clock.sleep(QUIET)
-        again = _snapshot(target, path)
-        if again == seen:
-            break
-        seen = again
+        seen = _snapshot(target, path)
     return seen.data if seen is not None else None
+
+
+def _settled(target: str, path: str, seen: Seen | None, by_mfaenv: object, clock: Clock) -> bool:
+    """Whether nobody is writing ``seen`` right now: no other process has it open for
+    writing (where the system can tell), and one written less than ``QUIET`` ago (not
+    the file the last mfaenv renamed into place, ``by_mfaenv``) stays the same that long.
+    False after a wait of ``QUIET``: read it again."""
+    if seen is None:
+        return True
+    if _open_for_writing(target):
+        clock.sleep(QUIET)
+        return False
+    if clock.now() - seen.mtime >= QUIET or by_mfaenv == seen.key:
+        return True
+    clock.sleep(QUIET)
+    return _snapshot(target, path) == seen and not _open_for_writing(target)
+
+
+def _open_for_writing(target: str) -> bool:
+    """Whether a process has ``target`` open for writing. Linux tells: a read lease cannot
+    be taken on such a file (the lease is dropped at once; a process opening the file
+    meanwhile waits those microseconds). Elsewhere, or where leases do not work: False,
+    and the quiet time alone decides."""
+    import fcntl
+    import signal
+    import threading
+
+    setlease = getattr(fcntl, "F_SETLEASE", None)
+    if setlease is None or threading.current_thread() is not threading.main_thread():
+        return False
+    try:
+        fd = os.open(target, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+    except OSError:
+        return False
+    # Breaking our lease would send SIGIO, whose default is to end the process.
+    previous = signal.signal(signal.SIGIO, signal.SIG_IGN)
+    try:
+        fcntl.fcntl(fd, setlease, fcntl.F_RDLCK)
+    except OSError as err:
+        return err.errno == errno.EAGAIN
+    else:
+        fcntl.fcntl(fd, setlease, fcntl.F_UNLCK)
+        return False
+    finally:
+        os.close(fd)
+        signal.signal(signal.SIGIO, previous if previous is not None else signal.SIG_DFL)
 
 
 def _replace(target: str, path: str, data: bytes, seen: Seen | None) -> bool:
@@ -163,7 +201,7 @@ def _replace(target: str, path: str, data: bytes, seen: Seen | None) -> bool:
             handle.flush()
             os.fsync(handle.fileno())
             os.fchmod(handle.fileno(), seen.mode if seen is not None else 0o600)
-        if _snapshot(target, path) != seen:
+        if _snapshot(target, path) != seen or _open_for_writing(target):
             _unlink(temp)
             return False
         os.replace(temp, target)  # the folder is not synced: write_private does not either
@@ -227,11 +265,12 @@ def _last_written_by_path(target: str) -> tuple[int, int, int, int] | None:
 
 
 def _lock_path(target: str) -> str:
-    """The lock file of ``target``: in mfaenv's cache, named after the resolved path."""
-    from mfaenv.files import home_cache_dir
+    """The lock file of ``target``: in mfaenv's cache (the sandbox's own, in a sandbox shell,
+    whose AWS files are its own too), named after the resolved path."""
+    from mfaenv.files import cache_dir
 
     name = hashlib.sha256(os.fsencode(target)).hexdigest()[:32] + ".lock"
-    return os.path.join(home_cache_dir(), "locks", name)
+    return os.path.join(cache_dir(), "locks", name)
 
 
 def _remember_written(lock: int, target: str) -> None:

@@ -220,6 +220,12 @@ def _from_command(line: str, origin: str | None = None) -> str:
     except subprocess.TimeoutExpired:
         raise MfaEnvError(f"{what} did not finish within {COMMAND_TIMEOUT}s") from None
     if result.returncode != 0:
+        if _no_terminal():
+            raise MfaEnvError(
+                f"{what} failed with status {result.returncode}, run with no terminal (as "
+                "mfaenv runs it where it may not ask): type `mfa CODE` with a code from your "
+                "device"
+            )
         raise MfaEnvError(f"{what} failed with status {result.returncode}")
     return _checked(result.stdout, what)
 

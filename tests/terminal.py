@@ -40,7 +40,24 @@ class Terminal:
     def send(self, keys: str) -> None:
         os.write(self.fd, keys.encode())
 
+    def wait(self, timeout: float = 20.0) -> int:
+        """Read what is left until the program ends by itself; its exit status."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            done, status = os.waitpid(self.pid, os.WNOHANG)
+            if done:
+                self.pid = 0
+                return os.waitstatus_to_exitcode(status)
+            ready, _, _ = select.select([self.fd], [], [], 0.05)
+            if ready:
+                with contextlib.suppress(OSError):
+                    self.output += os.read(self.fd, 65536)
+        raise AssertionError(f"the program did not end within {timeout}s:\n{self.text[-2000:]}")
+
     def close(self) -> None:
+        if not self.pid:  # it ended, and wait() has had it
+            os.close(self.fd)
+            return
         with contextlib.suppress(ProcessLookupError):
             os.kill(self.pid, signal.SIGKILL)
         os.waitpid(self.pid, 0)

@@ -231,3 +231,26 @@ def test_the_sandbox_saves_and_unsaves_its_moto_sessions_again_and_again(
         run = mfaenv("unsave", "legacy")
         assert run.status == 0, run.stderr
         assert home.aws_credentials.read_bytes() == before
+
+
+def test_a_file_another_program_holds_open_for_writing_is_left_alone_until_it_is_done(
+    mfaenv: Mfa, fake: FakeAws, home: Home
+) -> None:
+    """An editor or a script in the middle of rewriting the file in place: mfaenv waits
+    (on the fake clock here), then refuses with one line; once it is closed, it saves."""
+    before = home.aws_credentials.read_bytes()
+    writer = os.open(home.aws_credentials, os.O_WRONLY)
+    try:
+        run = mfaenv.mfa("123456", "--serial", SERIAL, "--save-as", "legacy")
+    finally:
+        os.close(writer)
+    assert run.status == 0, "the session is the shell's all the same"
+    assert (
+        f"mfaenv: the session was not saved as profile 'legacy': {home.aws_credentials} kept "
+        "changing while mfaenv was updating it (another program is writing it); nothing "
+        "written: try again\n"
+    ) in run.stderr
+    assert home.aws_credentials.read_bytes() == before
+    run = mfaenv.mfa("--save-as", "legacy")
+    assert run.status == 0, run.stderr
+    assert "[legacy]" in home.aws_credentials.read_text()

@@ -218,3 +218,41 @@ class OneSecond(FakeClock):
         super().sleep(seconds)
         if self.mono > 1.0:
             raise KeyboardInterrupt
+
+
+def test_a_totp_command_runs_with_no_terminal_where_mfaenv_may_not_ask(
+    mfaenv: Mfa, fake_aws: FakeAws, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under MFAENV_NO_PROMPT=1 (background renewal sets it) the command gets stdin from
+    /dev/null and no controlling terminal: /dev/tty cannot be opened, even from a pty."""
+    fake_aws.answers["GetSessionToken"] = session_token_reply()
+    seen = tmp_path / "seen"
+    program = tmp_path / "code.sh"
+    program.write_text(
+        "#!/bin/sh\n"
+        f"if (: </dev/tty) 2>/dev/null; then echo tty > {seen}; else echo none > {seen}; fi\n"
+        f"if [ -t 0 ]; then echo stdin-tty >> {seen}; fi\n"
+        "exit 3\n"
+    )
+    program.chmod(0o700)
+    terminal = Terminal(  # a controlling terminal of its own, which the command must not get
+        [
+            sys.executable,
+            "-m",
+            "mfaenv",
+            "sh-on",
+            "--shell",
+            "bash",
+            "--serial",
+            SERIAL,
+            "--totp",
+            f"command:{program}",
+        ],
+        dict(os.environ, MFAENV_NO_PROMPT="1"),
+    )
+    try:
+        terminal.read_until("failed with status 3")
+    finally:
+        terminal.close()
+    assert seen.read_text() == "none\n"
+    assert "type `mfa CODE` with a code from your device" in terminal.text

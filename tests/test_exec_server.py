@@ -694,8 +694,8 @@ def test_a_default_profile_that_would_come_before_the_server_is_warned_about(
     fake_aws: FakeAws, home: Home, offset: Offset, served: list[Served]
 ) -> None:
     cache_mfa_session(home, offset, 12 * 3600)
-    with home.aws_config.open("a") as out:
-        out.write("\n[default]\ncredential_process = some-tool\n")
+    # (A second [default] section would make a file botocore refuses, and so mfaenv.)
+    home.aws_config.write_text("[default]\nregion = us-east-1\ncredential_process = some-tool\n")
     server = serve(served, ["--", "true"])
     assert server.finish() == (
         0,

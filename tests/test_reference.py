@@ -30,6 +30,7 @@ INTERNAL = re.compile(r"^__MFAENV_")
 # The shells' own variables, which the shell files use as every shell script does.
 SHELL_OWN = {
     "EPOCHSECONDS": "bash and zsh's clock",
+    "SECONDS": "bash's seconds since it started: bash 3.2's clock, with an epoch from init",
     "HOME": "where ~ is",
     "PATH": "where commands are",
     "PREFIX": "zsh completion: the word being completed",
@@ -56,7 +57,7 @@ def _python_names() -> set[str]:
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                if re.fullmatch(r"(?:__)?(?:AWS|MFAENV|XDG)_[A-Z0-9_]+", node.value):
+                if re.fullmatch(r"(?:__)?(?:AWSU?|MFAENV|XDG)_[A-Z0-9_]+", node.value):
                     names.add(node.value)
             elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
                 owner = ast.unparse(node.func.value)

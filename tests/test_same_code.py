@@ -8,7 +8,7 @@ import sys
 import threading
 from collections.abc import Callable
 
-from conftest import Home, Mfa, refused
+from conftest import FakeClock, Home, Mfa, refused
 from fakeaws import SERIAL, SESSION_KEY, FakeAws, Reply, Request, session_token_reply
 
 from mfaenv.login import USED
@@ -90,3 +90,20 @@ def test_the_same_code_in_two_terminals_at_once_spends_it_once(fake_aws: FakeAws
     assert f"export AWS_ACCESS_KEY_ID='{SESSION_KEY}'\n" in out2
     assert out2 == out1
     assert fake_aws.actions().count("GetSessionToken") == 1
+
+
+def test_every_code_accepted_lately_is_refused_again_not_only_the_last(
+    mfaenv: Mfa, fake_aws: FakeAws, clock: FakeClock
+) -> None:
+    """`mfa 111111; mfa 222222; mfa 111111`: the third is a code AWS took a minute ago,
+    and the cached session is the second code's: refused, as AWS would refuse it."""
+    fake_aws.answers["GetSessionToken"] = session_token_reply()
+    clock.time -= 100  # the codes a minute apart, all before the session files' real mtimes
+    assert mfaenv.mfa("111111", "--serial", SERIAL).status == 0
+    clock.time += 40
+    assert mfaenv.mfa("222222", "--serial", SERIAL).status == 0
+    clock.time += 40
+    refused(mfaenv.mfa("111111", "--serial", SERIAL), USED)
+    again = mfaenv.mfa("222222", "--serial", SERIAL)
+    assert again.status == 0, "the last code still gets the session it made"
+    assert fake_aws.actions().count("GetSessionToken") == 2

@@ -366,13 +366,14 @@ def test_try_opens_the_users_shell_with_mfa_and_the_sandbox_and_leaves_nothing_b
         terminal.read_until(r"MFA session for profile 'mfaenv-sandbox'")
         terminal.send("man -w mfaenv; man -w 5 mfaenv-config; mfa status; exit\r")
         screen = terminal.read_until(r"mfaenv: sandbox stopped")
+        terminal.wait()  # ./try has ended, its clean-up done
     finally:
         terminal.close()
     assert str(try_checkout / ".venv/share/man/man1/mfaenv.1") in screen, "man mfaenv finds it"
     assert str(try_checkout / ".venv/share/man/man5/mfaenv-config.5") in screen, "and man 5"
     assert f"user     {DEMO_ARN}" in screen
     assert rc.read_bytes() == before, "the rc file is as it was"
-    assert not (sandbox_home.cache / "mfaenv").exists(), "no sandbox state left"
+    assert not sandbox_home.cache.exists(), "no sandbox state left, nor the cache it made"
     assert not (sandbox_home.config / "mfaenv").exists(), "no config written"
     assert not list(scratch.glob("mfaenv-try.*")), "its temporary startup files are gone"
 
@@ -525,3 +526,26 @@ def test_try_in_zsh_completes_without_a_compinit_of_the_users(
     finally:
         terminal.close()
     assert not list(sandbox_home.root.glob(".zcompdump*")), "no dump file in the HOME"
+
+
+def test_the_sandbox_saves_its_sessions_again_and_again_and_unsaves_them(
+    sandbox_home: Home, tmp_path: Path
+) -> None:
+    """moto's session keys start AKIA like long-lived ones: saved twice, unsaved, and
+    nothing of it (not even a lock file) outside the sandbox's own directory."""
+    t = transcript(
+        "bash",
+        [
+            "mfa sandbox start",
+            "mfa 111111 --save-as demo-session",
+            "mfa 222222 --save-as demo-session",
+            "grep -qx '[[]demo-session[]]' \"$AWS_SHARED_CREDENTIALS_FILE\"",
+            "mfaenv unsave demo-session",
+            '! grep -q demo-session "$AWS_SHARED_CREDENTIALS_FILE" "$AWS_CONFIG_FILE"',
+            "mfa sandbox stop",
+        ],
+        tmp_path,
+        user_env(),
+    )
+    assert [s.status for s in t.steps] == [0] * 8, t.stderr
+    assert not (sandbox_home.cache / "mfaenv").exists(), "nothing left in the user's cache"

@@ -8,8 +8,18 @@ import os
 from pathlib import Path
 
 from conftest import Home, transcript, write_profile
+from fakeaws import (
+    SERIAL,
+    FakeAws,
+    assume_role_reply,
+    devices_reply,
+    identity_reply,
+    session_token_reply,
+)
 
 from mfaenv.sandbox import DemoUser
+
+ADMIN = "arn:aws:iam::210987654321:role/Admin"
 
 
 def keys_of(home: Home) -> dict[str, str]:
@@ -42,3 +52,23 @@ def test_keys_import_in_a_session_moves_the_keys_of_the_sessions_profile(
     assert [s.status for s in t.steps] == [0, 0, 0], t.stderr
     assert f"moved the keys of profile 'dev' ({demo.access_key_id}) into the keyring" in t.stderr
     assert set(keys_of(home)) == {"default"}, "dev's keys moved; default's left alone"
+
+
+def test_in_a_role_profiles_session_they_act_on_the_profile_whose_keys_assume_it(
+    fake_aws: FakeAws, home: Home, tmp_path: Path
+) -> None:
+    fake_aws.answers.update(
+        GetSessionToken=session_token_reply(),
+        AssumeRole=assume_role_reply(),
+        GetCallerIdentity=identity_reply(),
+        ListMFADevices=devices_reply(SERIAL),
+    )
+    write_profile(home, "dev", "AKIAFAKEDEVLONGLIVED", "dev/long+secret")
+    with home.aws_config.open("a") as out:
+        out.write(f"[profile admin]\nrole_arn = {ADMIN}\nsource_profile = dev\n")
+    t = transcript(
+        "bash", ["mfa 123456 --profile admin", "mfaenv keys import --store keyring"], tmp_path
+    )
+    assert [s.status for s in t.steps] == [0, 0, 0], t.stderr
+    assert "moved the keys of profile 'dev' (AKIAFAKEDEVLONGLIVED) into the keyring" in t.stderr
+    assert set(keys_of(home)) == {"default"}

@@ -262,7 +262,11 @@ def test_a_command_source_runs_without_a_shell_or_aws_keys_and_its_stderr_shows(
     [
         ("echo 12345", "the TOTP command '{p}' did not print a 6-digit code"),
         ("echo 'code: 123456 ok'", "the TOTP command '{p}' did not print a 6-digit code"),
-        ("exit 3", "the TOTP command '{p}' failed with status 3"),
+        (
+            "exit 3",  # MFAENV_NO_PROMPT=1 (as in every test): run with no terminal
+            "the TOTP command '{p}' failed with status 3, run with no terminal (as mfaenv runs "
+            "it where it may not ask): type `mfa CODE` with a code from your device",
+        ),
         ("sleep 5; echo 123456", "the TOTP command '{p}' did not finish within 1s"),
     ],
 )
