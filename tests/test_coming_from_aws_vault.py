@@ -101,7 +101,13 @@ def test_mfa_with_no_code_takes_the_code_from_mfa_process(
 @pytest.mark.parametrize(
     ("output", "status", "message"),
     [
-        ("", 1, "mfa_process of profile 'alice' ('ykman') failed with status 1"),
+        (
+            "",
+            1,
+            "mfa_process of profile 'alice' ('ykman') failed with status 1, run with no "
+            "terminal (as mfaenv runs it where it may not ask): type `mfa CODE` with a code "
+            "from your device",
+        ),
         (
             "Touch your YubiKey",
             0,
