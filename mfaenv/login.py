@@ -353,7 +353,7 @@ class Login:
         if self.cached_without_role(request):
             return None
         role = self.role()
-        if role is None or self.config().profile(request.profile).role_mode == DIRECT:
+        if role is None or self.role_mode(role)[0] == DIRECT:
             return None
         source = Request(profile=role.source_profile, explicit_profile=role.explicit_source)
         margin, self.margin = self.margin, 0
@@ -642,22 +642,30 @@ class Login:
                 "every request; ask for at least 30m (--duration, duration in the config)"
             )
 
+    def role_mode(self, role: RoleSpec) -> tuple[str, str | None]:
+        """How ``role`` is assumed, CHAIN or DIRECT; for role_mode "auto", also the line
+        that says which it took."""
+        from mfaenv.limits import AUTO, CHAIN, auto_mode
+
+        settings = self.config().profile(self.request.profile)
+        mode = settings.role_mode or CHAIN
+        if mode != AUTO:
+            return mode, None
+        return auto_mode(
+            asked=self.request.duration, configured=settings.duration, aws_setting=role.duration
+        )
+
     def role_session(self, role: RoleSpec, source: Source | None) -> Session:
         """A role session: straight from the long-lived key and a code ("direct"), or from
         the source profile's MFA session, with no code while that lasts ("chain"); "auto"
         chains while the length fits the chaining limit, and says which it took."""
         from dataclasses import replace
 
-        from mfaenv.limits import AUTO, CHAIN, DIRECT, auto_mode, session_length
+        from mfaenv.limits import DIRECT, session_length
 
         request = self.request
         settings = self.config().profile(request.profile)
-        mode = settings.role_mode or CHAIN
-        took = None  # for "auto": which mode, said once the session is made
-        if mode == AUTO:
-            mode, took = auto_mode(
-                asked=request.duration, configured=settings.duration, aws_setting=role.duration
-            )
+        mode, took = self.role_mode(role)  # took: for "auto", said once the session is made
         duration, note = session_length(
             mode,
             profile=request.profile,

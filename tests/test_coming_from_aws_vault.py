@@ -101,7 +101,13 @@ def test_mfa_with_no_code_takes_the_code_from_mfa_process(
 @pytest.mark.parametrize(
     ("output", "status", "message"),
     [
-        ("", 1, "mfa_process of profile 'alice' ('ykman') failed with status 1"),
+        (
+            "",
+            1,
+            "mfa_process of profile 'alice' ('ykman') failed with status 1, run with no "
+            "terminal (as mfaenv runs it where it may not ask): type `mfa CODE` with a code "
+            "from your device",
+        ),
         (
             "Touch your YubiKey",
             0,
@@ -257,3 +263,19 @@ def test_auto_without_a_code_for_the_longer_session_is_one_line(
     )
     assert home.files() == before
     assert [r.action for r in auto_role.requests] == ["GetSessionToken", "AssumeRole"]
+
+
+def test_auto_takes_the_code_for_a_longer_role_from_the_source_while_the_mfa_session_lives(
+    mfaenv: Mfa, auto_role: FakeAws, home: Home
+) -> None:
+    """With the MFA session cached a chained role needs no code; a direct one does, and
+    takes it from the TOTP source as always."""
+    with home.aws_config.open("a") as out:
+        out.write("duration_seconds = 14400\n")
+    assert mfaenv.mfa("123456").status == 0, "the MFA session of the source profile"
+    run = mfaenv.mfa("--profile", "admin", "--totp", "command:echo 222222")
+    assert run.status == 0, run.stderr
+    assert run.stderr.startswith(f"mfaenv: {DIRECT}\n")
+    assume = auto_role.requests[-1]
+    assert (assume.action, assume.access_key_id) == ("AssumeRole", LONG_LIVED)
+    assert assume.params["TokenCode"] == "222222"

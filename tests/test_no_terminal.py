@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 import time
@@ -17,7 +16,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import FakeClock, Home, Mfa, need, refused, write_config, write_profile
+from conftest import (
+    FakeClock,
+    Home,
+    Mfa,
+    need,
+    real_time,
+    refused,
+    write_config,
+    write_profile,
+)
 from desktop import Desktop
 from fakeaws import SERIAL, SESSION_KEY, FakeAws, session_token_reply
 
@@ -129,24 +137,23 @@ def test_a_dialog_nobody_answers_ends_at_the_deadline_with_one_line(
 def test_two_callers_at_once_get_one_dialog_and_spend_one_code(
     desktop: Desktop, sts: FakeAws
 ) -> None:
-    first = credential_process()
-    second = credential_process()
-    window = desktop.wait_for_dialog(first)
-    # The other caller waits for this one's session under the cache lock, with no dialog.
+    callers = [credential_process(), credential_process()]
+    window = desktop.wait_for_dialog(callers[0])
+    # The dialog's caller holds the cache lock; the other waits for its session there.
+    parent = int(Path(f"/proc/{desktop.pid(window)}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    assert parent in {caller.pid for caller in callers}, "mfaenv itself runs the dialog"
+    asking, waiting = sorted(callers, key=lambda caller: caller.pid != parent)
     for _ in range(8):
         assert len(desktop.dialogs()) == 1
         time.sleep(0.25)
-    assert second.poll() is None, finished(second)
+    assert waiting.poll() is None, finished(waiting)
     desktop.type_code(window, "123456")
-    results = [finished(first), finished(second)]
-    assert [status for status, _, _ in results] == [0, 0], results
+    (asked, out, err), (waited, waiting_out, waiting_err) = finished(asking), finished(waiting)
+    assert (asked, err, waited) == (0, "", 0), (err, waiting_err)
     # The caller that waited says for what (within a second), and nothing else.
-    quiet, waited = sorted(err for _, _, err in results)
-    assert quiet == ""
-    assert re.fullmatch(
-        r"mfaenv: waiting \(up to \d+s\) for mfaenv \(process \d+\) getting a session\n", waited
-    ), waited
-    assert {json.loads(out)["AccessKeyId"] for _, out, _ in results} == {SESSION_KEY}
+    said = f"mfaenv: waiting (up to 90s) for mfaenv (process {asking.pid}) getting a session\n"
+    assert waiting_err == said
+    assert json.loads(out)["AccessKeyId"] == json.loads(waiting_out)["AccessKeyId"] == SESSION_KEY
     assert sts.actions() == ["GetSessionToken"], "one code, one session"
     assert desktop.dialogs() == []
 
@@ -260,3 +267,55 @@ def test_which_dialog_a_desktop_has(tmp_path: Path) -> None:
     kde = {"PATH": path, "DISPLAY": ":0", "XDG_CURRENT_DESKTOP": "KDE"}
     assert find_tool(kde, platform="linux") == f"{path}/kdialog"
     assert find_tool({"PATH": path}, platform="darwin") is None, "no osascript"
+
+
+def test_a_display_that_is_gone_is_one_line(
+    mfaenv: Mfa, sts: FakeAws, home: Home, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A DISPLAY left over from an old ssh -X session: zenity cannot open it."""
+    need("zenity")
+    monkeypatch.delenv("MFAENV_NO_PROMPT")
+    monkeypatch.setenv("MFAENV_PROMPT", "dialog")
+    monkeypatch.setenv("DISPLAY", f"unix:{tmp_path}/no-such-display")
+    before = home.files()
+    refused(  # on the real clock: the dialog's deadline is not what this is about
+        real_time(mfaenv)("credential-process", "--profile", "default"),
+        "zenity cannot open the display to ask for a code",
+    )
+    assert sts.requests == [] and home.files() == before
+
+
+@pytest.mark.parametrize(("status", "typed"), [(0, "246810"), (1, "")])
+def test_under_kde_kdialog_asks(
+    mfaenv: Mfa,
+    sts: FakeAws,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    status: int,
+    typed: str,
+) -> None:
+    """kdialog is not on this machine: a stand-in prints what the user typed, or exits 1
+    as kdialog does for Cancel, and notes how it was run."""
+    kdialog = tmp_path / "bin" / "kdialog"
+    kdialog.parent.mkdir()
+    kdialog.write_text(
+        f"#!/bin/sh\nprintf '%s\\n' \"$@\" > {tmp_path}/argv\nenv > {tmp_path}/env\n"
+        f"printf '{typed}\\n'\nexit {status}\n"
+    )
+    kdialog.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{kdialog.parent}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.delenv("MFAENV_NO_PROMPT")
+    monkeypatch.setenv("MFAENV_PROMPT", "dialog")
+    monkeypatch.setenv("DISPLAY", ":0")
+    monkeypatch.setenv("XDG_CURRENT_DESKTOP", "KDE")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "the-callers-token")
+    run = real_time(mfaenv)("credential-process", "--profile", "default")
+    argv = (tmp_path / "argv").read_text()
+    assert argv.startswith("--title\nmfaenv\n--inputbox\nMFA code for profile 'default'\n")
+    assert "the-callers-token" not in (tmp_path / "env").read_text()
+    if status == 0:
+        assert (run.status, run.stderr) == (0, ""), run.stderr
+        assert sts.requests[0].params["TokenCode"] == typed
+    else:
+        refused(run, CANCELLED)
+        assert sts.requests == []
