@@ -335,7 +335,16 @@ def profile(args: Args, clock: Clock) -> int:
 
     shell = get_shell(str(args.shell))
     state = ShellState.from_process()
-    emit(shell.render(profile_change(state, held_from_process() or "", clock)))
+
+    def cached(environ: Mapping[str, str]) -> Session | None:
+        """What `mfa` with no code would reuse in a shell of ``environ``."""
+        from mfaenv.cli import Args
+        from mfaenv.login import Login
+
+        request = build_request(Args("sh-on"), environ)
+        return Login(request, environ, clock=clock).reuse(request)[0]
+
+    emit(shell.render(profile_change(state, held_from_process() or "", clock, cached)))
     return 0
 
 

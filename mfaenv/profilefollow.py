@@ -28,7 +28,7 @@ from mfaenv.errors import printable, warn
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
     from mfaenv.clock import Clock
     from mfaenv.session import Session
@@ -110,8 +110,15 @@ def seen_after(state: ShellState, change: Change) -> Change:
     return change.then(Change(shell_vars={SEEN_VAR: seen(state.after(change).environ)}))
 
 
-def profile_change(state: ShellState, held: str, clock: Clock) -> Change:
-    """What the shell evals when its ``AWS_PROFILE`` or ``DIRENV_DIFF`` changed."""
+def profile_change(
+    state: ShellState,
+    held: str,
+    clock: Clock,
+    cached: Callable[[Mapping[str, str]], Session | None],
+) -> Change:
+    """What the shell evals when its ``AWS_PROFILE`` or ``DIRENV_DIFF`` changed.
+    ``cached(environ)`` is the live cached session ``mfa`` with no code would reuse in a
+    shell of ``environ`` (no code, no AWS call), or None."""
     if not state.active(SESSION) or SESSION.name not in state.stash:
         return Change()  # an inherited session: nothing of it is ours to move
     stashed = state.stash[SESSION.name].get("AWS_PROFILE")
@@ -123,7 +130,9 @@ def profile_change(state: ShellState, held: str, clock: Clock) -> Change:
         change = Change({"AWS_PROFILE": None}, {STASH_SHELL_VAR: moved.stash_with(SESSION)})
         return seen_after(state, change)
     target = now or "default"
-    session = _cached(moved, target, clock)
+    environ = dict(moved.without(SESSION))
+    environ["AWS_PROFILE"] = target
+    session = cached(environ)
     shown = printable(target)
     if session is not None:
         from mfaenv.cache import Cache, generation
@@ -151,16 +160,3 @@ def profile_change(state: ShellState, held: str, clock: Clock) -> Change:
     )
     return change.then(Change(shell_vars=stop))
 
-
-def _cached(state: ShellState, profile: str, clock: Clock) -> Session | None:
-    """The live cached session ``mfa`` would reuse for ``profile`` in this shell, with no
-    code and no AWS call; None when there is none."""
-    from mfaenv.cli import Args
-    from mfaenv.commands import build_request
-    from mfaenv.login import Login
-
-    environ = dict(state.without(SESSION))
-    environ["AWS_PROFILE"] = profile
-    request = build_request(Args("sh-on"), environ)
-    session, _ = Login(request, environ, clock=clock).reuse(request)
-    return session
