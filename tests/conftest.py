@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from fakeaws import FakeAws
 
-from mfaenv.cli import EVAL_VERBS, PASSTHROUGH
+from mfaenv import EVAL_VERBS, PASSTHROUGH
 from mfaenv.clock import SYSTEM, Clock
 from mfaenv.sandbox import DemoUser, MotoServer, seed_demo_user
 from mfaenv.shells import get_shell
