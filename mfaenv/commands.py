@@ -387,7 +387,8 @@ def rotate_key(args: Args, clock: Clock) -> int:
 
 
 def keys(args: Args, clock: Clock) -> int:
-    from mfaenv.keystore import KeyStore, import_keys
+    from mfaenv.keyimport import import_keys
+    from mfaenv.keystore import KeyStore
     from mfaenv.login import acted_on_profile
 
     state = ShellState.from_process()
