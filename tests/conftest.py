@@ -22,6 +22,10 @@ from mfaenv.clock import SYSTEM, Clock
 from mfaenv.sandbox import DemoUser, MotoServer, seed_demo_user
 from mfaenv.shells import get_shell
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from interactive import Shell
+
 # The shells of tests of mfaenv's own logic: this machine's.
 SHELL_NAMES = ("bash", "zsh", "fish")
 # Every shell the shell integration is tested in: this machine's (from PATH), and the ones
@@ -296,6 +300,15 @@ every_shell = pytest.mark.parametrize("shell", EVERY_SHELL, indirect=True)
 
 
 # --- the core in-process -------------------------------------------------------------
+
+
+@pytest.fixture
+def shells() -> Iterator[list[Shell]]:
+    """The interactive shells a test opens (``interactive.open_shell``), closed after it."""
+    opened: list[Shell] = []
+    yield opened
+    for shell in opened:
+        shell.close()
 
 
 class FakeClock(Clock):
