@@ -15,7 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from fakeaws import FakeAws
+from fakeaws import (
+    SERIAL,
+    FakeAws,
+    assume_role_reply,
+    devices_reply,
+    identity_reply,
+    session_token_reply,
+)
 
 from mfaenv import EVAL_VERBS, PASSTHROUGH
 from mfaenv.clock import SYSTEM, Clock
@@ -175,6 +182,19 @@ def fake_aws(home: Home, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAws]:
     monkeypatch.setenv("AWS_ENDPOINT_URL", fake.url)
     yield fake
     fake.stop()
+
+
+@pytest.fixture
+def role_aws(fake_aws: FakeAws) -> FakeAws:
+    """``fake_aws`` as an account whose user has an MFA device (``SERIAL``) and may assume
+    roles: each call answered as it succeeds. The tests add the role profiles they use."""
+    fake_aws.answers.update(
+        GetSessionToken=session_token_reply(),
+        AssumeRole=assume_role_reply(),
+        GetCallerIdentity=identity_reply(),
+        ListMFADevices=devices_reply(SERIAL),
+    )
+    return fake_aws
 
 
 # --- real shells -------------------------------------------------------------------
