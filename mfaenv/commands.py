@@ -11,14 +11,14 @@ from __future__ import annotations
 import os
 import sys
 
-from mfaenv import __version__
-from mfaenv.cli import EVAL_VERBS, PASSTHROUGH
+from mfaenv import EVAL_VERBS, PASSTHROUGH, __version__
 from mfaenv.env import (
     FOLLOW_GENERATION_VAR,
     FOLLOW_MARKER_VAR,
     SESSION,
     Change,
     ShellState,
+    requested_profile,
     session_expires,
     session_values,
 )
@@ -30,7 +30,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
-    from mfaenv.cli import Args
+    from mfaenv import Args
     from mfaenv.clock import Clock
     from mfaenv.login import Request
     from mfaenv.session import Session
@@ -65,37 +65,6 @@ def _check_code(code: str | None) -> str | None:
     raise unknown_command(code)
 
 
-def requested_profile(args: Args, environ: Mapping[str, str]) -> tuple[str, bool]:
-    """The profile asked for (--profile, else AWS_PROFILE, else default), and whether
-    --profile named it (then keys in the environment are not used, as with the AWS CLI).
-    ``environ`` is without the MFA session, whose own AWS_PROFILE does not count."""
-    if args.profile is not None and not args.profile.strip():
-        raise MfaEnvError("--profile needs a value", exit_code=2)
-    return args.profile or environ.get("AWS_PROFILE") or "default", args.profile is not None
-
-
-def acted_on_profile(args: Args, state: ShellState) -> tuple[str, bool]:
-    """The profile a command that acts on one (rotate-key, enroll, keys import, console)
-    acts on: --profile; else, in a shell holding a session, the session's own profile
-    (not ``default`` nor the AWS_PROFILE set aside), or for a role profile's session the
-    profile whose keys assume it; else as ``requested_profile``."""
-    environ = state.without(SESSION)
-    held = state.environ.get(SESSION.marker, "") if state.active(SESSION) else ""
-    if args.profile is not None or not held:
-        return requested_profile(args, environ)
-    if state.environ.get("MFAENV_ROLE_ARN"):
-        from mfaenv.login import Login, Request
-
-        try:
-            role = Login(Request(profile=held, explicit_profile=True), environ).role()
-        except MfaEnvError:
-            role = None
-        if role is not None:
-            return role.source_profile, role.explicit_source
-    # As --profile unless it is the profile the environment points at (keys there count).
-    return held, (environ.get("AWS_PROFILE") or "default") != held
-
-
 def build_request(args: Args, environ: Mapping[str, str]) -> Request:
     from mfaenv.login import Request
 
@@ -113,7 +82,7 @@ def build_request(args: Args, environ: Mapping[str, str]) -> Request:
         from mfaenv.timefmt import parse_duration
 
         duration = check_duration(parse_duration(args.duration))
-    profile, explicit = requested_profile(args, environ)
+    profile, explicit = requested_profile(args.profile, environ)
     if args.serial is not None or args.role is not None:
         from mfaenv.arns import check_role, check_serial
 
@@ -417,11 +386,11 @@ def status(args: Args, clock: Clock) -> int:
 
 def enroll(args: Args, clock: Clock) -> int:
     from mfaenv.enroll import enroll as enroll_device
-    from mfaenv.login import Request
+    from mfaenv.login import Request, acted_on_profile
     from mfaenv.totp import Source
 
     state = ShellState.from_process()
-    profile, explicit = acted_on_profile(args, state)
+    profile, explicit = acted_on_profile(args.profile, state)
     enroll_device(
         Request(profile=profile, explicit_profile=explicit),
         state.without(SESSION),
@@ -434,20 +403,22 @@ def enroll(args: Args, clock: Clock) -> int:
 
 
 def rotate_key(args: Args, clock: Clock) -> int:
-    from mfaenv.login import Request
+    from mfaenv.login import Request, acted_on_profile
     from mfaenv.rotate import rotate_key as rotate
 
     state = ShellState.from_process()
-    profile, explicit = acted_on_profile(args, state)
+    profile, explicit = acted_on_profile(args.profile, state)
     rotate(Request(profile=profile, explicit_profile=explicit), state.without(SESSION), clock)
     return 0
 
 
 def keys(args: Args, clock: Clock) -> int:
-    from mfaenv.keystore import KeyStore, import_keys
+    from mfaenv.keyimport import import_keys
+    from mfaenv.keystore import KeyStore
+    from mfaenv.login import acted_on_profile
 
     state = ShellState.from_process()
-    profile, _ = acted_on_profile(args, state)
+    profile, _ = acted_on_profile(args.profile, state)
     store = KeyStore.parse(str(args.store)).for_profile(profile)
     import_keys(profile, store, state.without(SESSION), clock)
     return 0

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import Any
 
-    from mfaenv.cli import Args
+    from mfaenv import Args
     from mfaenv.clock import Clock
     from mfaenv.config import Config
     from mfaenv.env import ShellState
@@ -250,15 +250,14 @@ def login_session(
 ) -> tuple[Session, str]:
     """The profile's cached role session, or a new one, as ``mfa --profile P`` (or
     ``--role ARN``) would get it; refused before any request when it is no role."""
-    from mfaenv.commands import acted_on_profile
-    from mfaenv.login import Login, Request
+    from mfaenv.login import Login, Request, acted_on_profile
 
     for option in ("profile", "role", "totp"):
         value = getattr(args, option)
         if value is not None and not value.strip():
             raise MfaEnvError(f"--{option} needs a value", exit_code=2)
     environ = state.without(SESSION)
-    profile, explicit = acted_on_profile(args, state)  # in a session: the session's profile
+    profile, explicit = acted_on_profile(args.profile, state)  # in a session: the session's profile
     request = Request(profile=profile, explicit_profile=explicit, totp=args.totp, role=args.role)
     login = Login(request, environ, clock=clock)
     if login.role() is None:

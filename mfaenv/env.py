@@ -137,6 +137,15 @@ def session_expires(environ: Mapping[str, str]) -> int | None:
     return None
 
 
+def requested_profile(profile: str | None, environ: Mapping[str, str]) -> tuple[str, bool]:
+    """The profile asked for (``profile``, from --profile; else AWS_PROFILE, else default),
+    and whether --profile named it (then keys in the environment are not used, as with the
+    AWS CLI). ``environ`` is without the MFA session, whose own AWS_PROFILE does not count."""
+    if profile is not None and not profile.strip():
+        raise MfaEnvError("--profile needs a value", exit_code=2)
+    return profile or environ.get("AWS_PROFILE") or "default", profile is not None
+
+
 class ShellState:
     """The environment of the shell that called us, and its stash of replaced values."""
 

@@ -18,7 +18,7 @@ from mfaenv.timefmt import format_remaining, remaining
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from mfaenv.cli import Args
+    from mfaenv import Args
     from mfaenv.clock import Clock
     from mfaenv.session import Session
 

@@ -15,8 +15,7 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from mfaenv import __version__
-from mfaenv.cli import EVAL_VERBS, PASSTHROUGH, SESSION_OPTIONS, Args
+from mfaenv import EVAL_VERBS, PASSTHROUGH, SESSION_OPTIONS, Args, __version__
 from mfaenv.errors import MfaEnvError
 
 if TYPE_CHECKING:

@@ -21,7 +21,7 @@ from mfaenv.files import write_private
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from mfaenv.cli import Args
+    from mfaenv import Args
     from mfaenv.clock import Clock
 
 # Reports older than this are left by shells long gone: removed by the next renewal.

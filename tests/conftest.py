@@ -15,12 +15,23 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from fakeaws import FakeAws
+from fakeaws import (
+    SERIAL,
+    FakeAws,
+    assume_role_reply,
+    devices_reply,
+    identity_reply,
+    session_token_reply,
+)
 
-from mfaenv.cli import EVAL_VERBS, PASSTHROUGH
+from mfaenv import EVAL_VERBS, PASSTHROUGH
 from mfaenv.clock import SYSTEM, Clock
 from mfaenv.sandbox import DemoUser, MotoServer, seed_demo_user
 from mfaenv.shells import get_shell
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from interactive import Shell
 
 # The shells of tests of mfaenv's own logic: this machine's.
 SHELL_NAMES = ("bash", "zsh", "fish")
@@ -173,6 +184,19 @@ def fake_aws(home: Home, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAws]:
     fake.stop()
 
 
+@pytest.fixture
+def role_aws(fake_aws: FakeAws) -> FakeAws:
+    """``fake_aws`` as an account whose user has an MFA device (``SERIAL``) and may assume
+    roles: each call answered as it succeeds. The tests add the role profiles they use."""
+    fake_aws.answers.update(
+        GetSessionToken=session_token_reply(),
+        AssumeRole=assume_role_reply(),
+        GetCallerIdentity=identity_reply(),
+        ListMFADevices=devices_reply(SERIAL),
+    )
+    return fake_aws
+
+
 # --- real shells -------------------------------------------------------------------
 
 
@@ -296,6 +320,15 @@ every_shell = pytest.mark.parametrize("shell", EVERY_SHELL, indirect=True)
 
 
 # --- the core in-process -------------------------------------------------------------
+
+
+@pytest.fixture
+def shells() -> Iterator[list[Shell]]:
+    """The interactive shells a test opens (``interactive.open_shell``), closed after it."""
+    opened: list[Shell] = []
+    yield opened
+    for shell in opened:
+        shell.close()
 
 
 class FakeClock(Clock):

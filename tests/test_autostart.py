@@ -5,22 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from conftest import Home, write_config
-from test_follow import Shell, _processes, code, open_shell
+from interactive import Shell, code, open_shell, processes
 
 from mfaenv.sandbox import DemoUser
-
-
-@pytest.fixture(name="shells")
-def _shells() -> Iterator[list[Shell]]:
-    opened: list[Shell] = []
-    yield opened
-    for terminal in opened:
-        terminal.close()
 
 
 def test_a_new_shell_starts_in_the_cached_session_and_off_restores(
@@ -76,10 +66,10 @@ def test_starting_in_the_session_costs_no_process_beyond_init(
 ) -> None:
     _cached(home, demo)
     env = dict(os.environ)
-    without = _processes(shell, "", 0, env, tmp_path / "without")
+    without = processes(shell, "", 0, env, tmp_path / "without")
     write_config(home, "auto = true\n")
     setup = 'echo "KEY=$AWS_SESSION_TOKEN" > ' + str(tmp_path / "seen")
-    with_auto = _processes(shell, setup, 0, env, tmp_path / "with")
+    with_auto = processes(shell, setup, 0, env, tmp_path / "with")
     assert "KEY=" in (tmp_path / "seen").read_text()
     assert (tmp_path / "seen").read_text().strip() != "KEY=", "the shell holds the session"
     assert len(with_auto) == len(without)

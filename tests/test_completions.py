@@ -13,7 +13,7 @@ import pytest
 from conftest import EVERY_SHELL, Home, every_shell, init_command, kind, need, run_shell
 from terminal import Terminal
 
-from mfaenv.cli import EVAL_VERBS, PASSTHROUGH
+from mfaenv import EVAL_VERBS, PASSTHROUGH
 
 COMPLETIONS = Path(__file__).resolve().parent.parent / "completions"
 MFAENV_VERBS = sorted(verb for verb in PASSTHROUGH if not verb.startswith("-"))

@@ -27,7 +27,7 @@ from fakeaws import (
     signin_token_reply,
 )
 
-from mfaenv.cli import Args
+from mfaenv import Args
 from mfaenv.console import NOT_A_ROLE, destination, federation_endpoint
 
 ADMIN = "arn:aws:iam::210987654321:role/Admin"

@@ -4,22 +4,12 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from conftest import every_shell, kind
-from test_follow import Shell, _processes, open_shell
+from interactive import Shell, open_shell, processes
 
 ENDED = "mfaenv: the MFA session for dev has ended: mfa CODE"
-
-
-@pytest.fixture(name="shells")
-def _shells() -> Iterator[list[Shell]]:
-    opened: list[Shell] = []
-    yield opened
-    for terminal in opened:
-        terminal.close()
 
 
 @every_shell
@@ -50,5 +40,5 @@ def test_a_live_session_is_not_told_about(shell: str, tmp_path: Path, shells: li
 @every_shell
 def test_telling_it_starts_no_process(shell: str, tmp_path: Path) -> None:
     env = dict(os.environ, MFAENV_PROFILE="dev", MFAENV_EXPIRES=str(int(time.time()) - 5))
-    baseline = _processes(shell, "", 0, env, tmp_path / "0")
-    assert len(_processes(shell, "", 40, env, tmp_path / "40")) == len(baseline)
+    baseline = processes(shell, "", 0, env, tmp_path / "0")
+    assert len(processes(shell, "", 40, env, tmp_path / "40")) == len(baseline)

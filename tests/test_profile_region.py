@@ -18,10 +18,6 @@ from fakeaws import (
     SERIAL,
     SESSION_KEY,
     FakeAws,
-    assume_role_reply,
-    devices_reply,
-    identity_reply,
-    session_token_reply,
 )
 
 from mfaenv.sandbox import DemoUser
@@ -121,18 +117,13 @@ def test_a_second_mfa_in_the_session_asks_for_the_shells_profile_not_the_session
 
 
 @pytest.fixture
-def fake_roles(fake_aws: FakeAws, home: Home) -> FakeAws:
-    fake_aws.answers.update(
-        GetSessionToken=session_token_reply(),
-        AssumeRole=assume_role_reply(),
-        GetCallerIdentity=identity_reply(),
-        ListMFADevices=devices_reply(SERIAL),
-    )
+def fake_roles(role_aws: FakeAws, home: Home) -> FakeAws:
+    """``role_aws`` with this file's role profiles."""
     add_config(
         home,
         f"[profile admin]\nrole_arn = {ADMIN}\nsource_profile = default\nregion = eu-central-1\n",
     )
-    return fake_aws
+    return role_aws
 
 
 def test_a_role_profile_exports_itself_and_role_arn_the_source_profile(

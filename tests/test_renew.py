@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from conftest import SECRET, Home, every_shell, write_config
 from fakeaws import SERIAL, FakeAws, session_token_reply
-from test_follow import Shell, _marker_setup, _processes, open_shell
+from interactive import Shell, marker_setup, open_shell, processes
 
 RENEWED = "ASIARENEWEDSESSION01"
-
-
-@pytest.fixture(name="shells")
-def _shells() -> Iterator[list[Shell]]:
-    opened: list[Shell] = []
-    yield opened
-    for terminal in opened:
-        terminal.close()
 
 
 def _source(home: Home, tmp_path: Path, path: Path | None = None) -> None:
@@ -82,9 +72,9 @@ def test_a_failed_renewal_is_told_once(
 def test_near_the_end_one_renewal_starts_for_all_prompts(
     shell: str, home: Home, tmp_path: Path
 ) -> None:
-    setup, env = _marker_setup(home, shell, changed=False)
+    setup, env = marker_setup(home, shell, changed=False)
     env["MFAENV_RENEW_MARGIN"] = "7200"  # the held session (1h left) is inside it
-    started = _processes(shell, setup, 40, env, tmp_path / "40")
+    started = processes(shell, setup, 40, env, tmp_path / "40")
     # mfaenv itself (fish starts it through sh, whose arguments name it too).
     renewals = [
         line
@@ -93,5 +83,5 @@ def test_near_the_end_one_renewal_starts_for_all_prompts(
     ]
     assert len(renewals) == 1, started
     env["MFAENV_RENEW_MARGIN"] = "600"
-    started = _processes(shell, setup, 40, env, tmp_path / "far")
+    started = processes(shell, setup, 40, env, tmp_path / "far")
     assert not [line for line in started if "sh-renew" in line]

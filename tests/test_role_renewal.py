@@ -14,15 +14,11 @@ import pytest
 from conftest import FakeClock, Home, Mfa, need, refused
 from fakeaws import (
     ROLE_KEY,
-    SERIAL,
     SESSION_KEY,
     FakeAws,
     Reply,
     Request,
     assume_role_reply,
-    devices_reply,
-    identity_reply,
-    session_token_reply,
 )
 
 ADMIN = "arn:aws:iam::210987654321:role/Admin"
@@ -30,20 +26,15 @@ LIBFAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
 
 
 @pytest.fixture
-def fake_roles(fake_aws: FakeAws, home: Home) -> FakeAws:
-    fake_aws.answers.update(
-        GetSessionToken=session_token_reply(),
-        AssumeRole=assume_role_reply(),
-        GetCallerIdentity=identity_reply(),
-        ListMFADevices=devices_reply(SERIAL),
-    )
+def fake_roles(role_aws: FakeAws, home: Home) -> FakeAws:
+    """``role_aws`` with this file's role profiles."""
     with home.aws_config.open("a") as out:
         out.write(
             f"[profile admin]\nrole_arn = {ADMIN}\nsource_profile = default\n"
             f"[profile admin-sdk]\nregion = eu-central-1\ncredential_process = "
             f"{sys.executable} -m mfaenv credential-process --profile admin\n"
         )
-    return fake_aws
+    return role_aws
 
 
 def assumed_by(fake: FakeAws) -> list[str | None]:

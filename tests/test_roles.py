@@ -13,12 +13,8 @@ from fakeaws import (
     SERIAL,
     SESSION_KEY,
     FakeAws,
-    assume_role_reply,
-    devices_reply,
     error,
     get_role_reply,
-    identity_reply,
-    session_token_reply,
 )
 
 from mfaenv.prompt import segment
@@ -36,16 +32,11 @@ def add_role_profile(home: Home, name: str, role: str, **settings: str) -> None:
 
 
 @pytest.fixture
-def fake_roles(fake_aws: FakeAws, home: Home) -> FakeAws:
-    fake_aws.answers.update(
-        GetSessionToken=session_token_reply(),
-        AssumeRole=assume_role_reply(),
-        GetCallerIdentity=identity_reply(),
-        ListMFADevices=devices_reply(SERIAL),
-    )
+def fake_roles(role_aws: FakeAws, home: Home) -> FakeAws:
+    """``role_aws`` with this file's role profiles."""
     add_role_profile(home, "admin", ADMIN)
     add_role_profile(home, "viewer", VIEWER, mfa_serial=SERIAL, role_session_name="alice-view")
-    return fake_aws
+    return role_aws
 
 
 def test_role_profiles_in_each_shell_switch_without_off_and_off_returns_to_the_keys(
