@@ -307,7 +307,7 @@ def profile(args: Args, clock: Clock) -> int:
 
     def cached(environ: Mapping[str, str]) -> Session | None:
         """What `mfa` with no code would reuse in a shell of ``environ``."""
-        from mfaenv.cli import Args
+        from mfaenv import Args
         from mfaenv.login import Login
 
         request = build_request(Args("sh-on"), environ)
@@ -386,7 +386,8 @@ def status(args: Args, clock: Clock) -> int:
 
 def enroll(args: Args, clock: Clock) -> int:
     from mfaenv.enroll import enroll as enroll_device
-    from mfaenv.login import Request, acted_on_profile
+    from mfaenv.login import Request
+    from mfaenv.profilefollow import acted_on_profile
     from mfaenv.totp import Source
 
     state = ShellState.from_process()
@@ -403,7 +404,8 @@ def enroll(args: Args, clock: Clock) -> int:
 
 
 def rotate_key(args: Args, clock: Clock) -> int:
-    from mfaenv.login import Request, acted_on_profile
+    from mfaenv.login import Request
+    from mfaenv.profilefollow import acted_on_profile
     from mfaenv.rotate import rotate_key as rotate
 
     state = ShellState.from_process()
@@ -415,7 +417,7 @@ def rotate_key(args: Args, clock: Clock) -> int:
 def keys(args: Args, clock: Clock) -> int:
     from mfaenv.keyimport import import_keys
     from mfaenv.keystore import KeyStore
-    from mfaenv.login import acted_on_profile
+    from mfaenv.profilefollow import acted_on_profile
 
     state = ShellState.from_process()
     profile, _ = acted_on_profile(args.profile, state)

@@ -250,7 +250,8 @@ def login_session(
 ) -> tuple[Session, str]:
     """The profile's cached role session, or a new one, as ``mfa --profile P`` (or
     ``--role ARN``) would get it; refused before any request when it is no role."""
-    from mfaenv.login import Login, Request, acted_on_profile
+    from mfaenv.login import Login, Request
+    from mfaenv.profilefollow import acted_on_profile
 
     for option in ("profile", "role", "totp"):
         value = getattr(args, option)

@@ -24,7 +24,6 @@ if TYPE_CHECKING:
 
     from mfaenv.aws import Gateway, LongLivedKey, RoleSpec
     from mfaenv.config import Config
-    from mfaenv.env import ShellState
     from mfaenv.keystore import KeyStore
     from mfaenv.totp import Source
 
@@ -819,25 +818,3 @@ def _open_to_others(path: str) -> str:
     except OSError:
         return ""
     return f" (its mode {mode:04o}, kept, lets other users read it)" if mode & 0o077 else ""
-
-
-def acted_on_profile(profile: str | None, state: ShellState) -> tuple[str, bool]:
-    """The profile a command that acts on one (rotate-key, enroll, keys import, console)
-    acts on: ``profile`` (--profile); else, in a shell holding a session, the session's own
-    profile (not ``default`` nor the AWS_PROFILE set aside), or for a role profile's session
-    the profile whose keys assume it; else as ``env.requested_profile``."""
-    from mfaenv.env import SESSION, requested_profile
-
-    environ = state.without(SESSION)
-    held = state.environ.get(SESSION.marker, "") if state.active(SESSION) else ""
-    if profile is not None or not held:
-        return requested_profile(profile, environ)
-    if state.environ.get("MFAENV_ROLE_ARN"):
-        try:
-            role = Login(Request(profile=held, explicit_profile=True), environ).role()
-        except MfaEnvError:
-            role = None
-        if role is not None:
-            return role.source_profile, role.explicit_source
-    # As --profile unless it is the profile the environment points at (keys there count).
-    return held, (environ.get("AWS_PROFILE") or "default") != held

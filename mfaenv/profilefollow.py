@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 
 from mfaenv.env import SESSION, STASH_SHELL_VAR, Change, ShellState
-from mfaenv.errors import printable, warn
+from mfaenv.errors import MfaEnvError, printable, warn
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -160,3 +160,25 @@ def profile_change(
     )
     return change.then(Change(shell_vars=stop))
 
+
+def acted_on_profile(profile: str | None, state: ShellState) -> tuple[str, bool]:
+    """The profile a command that acts on one (rotate-key, enroll, keys import, console)
+    acts on: ``profile`` (--profile); else, in a shell holding a session, the session's own
+    profile (not ``default`` nor the AWS_PROFILE set aside), or for a role profile's session
+    the profile whose keys assume it; else as ``env.requested_profile``."""
+    from mfaenv.env import requested_profile
+    from mfaenv.login import Login, Request
+
+    environ = state.without(SESSION)
+    held = state.environ.get(SESSION.marker, "") if state.active(SESSION) else ""
+    if profile is not None or not held:
+        return requested_profile(profile, environ)
+    if state.environ.get("MFAENV_ROLE_ARN"):
+        try:
+            role = Login(Request(profile=held, explicit_profile=True), environ).role()
+        except MfaEnvError:
+            role = None
+        if role is not None:
+            return role.source_profile, role.explicit_source
+    # As --profile unless it is the profile the environment points at (keys there count).
+    return held, (environ.get("AWS_PROFILE") or "default") != held
