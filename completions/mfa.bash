@@ -42,21 +42,39 @@ __mfaenv_nospace() {
 # as bash sets it: bash 3.2 joins "${a[@]/x/y}" into one word when IFS does not start
 # with a space.)
 __mfaenv_lines() {
-    \builtin local IFS=$'\n'
+    \builtin local IFS=$'\n' noglob=''
     lines=()
     [[ -f $1 && -r $1 ]] || \builtin return 0
-    \builtin read -r -d '' -a lines <"$1" || \builtin true
+    if ((BASH_VERSINFO[0] >= 4)); then
+        \builtin mapfile -t lines <"$1" # three times faster than read, from bash 4.0 on
+    else
+        \builtin read -r -d '' -a lines <"$1" || \builtin true
+    fi
     IFS=$' \t\n'
-    if ((${#lines[@]})); then lines=("${lines[@]/#[!\[]*/}"); fi
+    ((${#lines[@]})) || \builtin return 0
+    lines=("${lines[@]/#[!\[]*/}")
+    # The other lines are empty now; unquoted, split on newlines alone and with no globbing
+    # (a [section] is a bracket pattern), they vanish, so the loop sees only sections.
+    IFS=$'\n'
+    case $- in *f*) noglob=1 ;; *) \builtin set -f ;; esac
+    # shellcheck disable=SC2206 # split on purpose
+    lines=(${lines[@]})
+    if [[ -z $noglob ]]; then \builtin set +f; fi
 }
 
 # __mfaenv_profiles: COMPREPLY becomes the profile names that start with the word at the
 # cursor, each once: [default] and [profile NAME] of the AWS config file, [NAME] of the
 # credentials file; a name with a blank is not one word, and is left out. The one loop
-# runs over section lines: 1,000 profiles take milliseconds.
+# runs over section lines: 1,000 profiles take milliseconds. Names seen are kept in an
+# associative array where bash has one (4.0 on); bash 3.2 looks them up in a string,
+# whose time grows with the square of their number.
 __mfaenv_profiles() {
-    \builtin local line name seen=$'\n' credentials=''
+    \builtin local line name seen=$'\n' credentials='' hashed=''
     \builtin local -a lines
+    if ((BASH_VERSINFO[0] >= 4)); then
+        hashed=1
+        \builtin local -A __mfaenv_seen
+    fi
     COMPREPLY=()
     __mfaenv_lines "${AWS_CONFIG_FILE:-$HOME/.aws/config}"
     for credentials in '' 1; do
@@ -75,11 +93,17 @@ __mfaenv_profiles() {
             esac
             name=${name%%]*}
             case $name in '' | *[[:space:]]*) \builtin continue ;; "$cur"*) ;; *) \builtin continue ;; esac
-            case $seen in *$'\n'"$name"$'\n'*) \builtin continue ;; esac
-            seen=$seen$name$'\n'
+            if [[ -n $hashed ]]; then
+                __mfaenv_seen[x$name]=$name # COMPREPLY is made of them at the end
+                \builtin continue
+            else
+                case $seen in *$'\n'"$name"$'\n'*) \builtin continue ;; esac
+                seen=$seen$name$'\n'
+            fi
             COMPREPLY[${#COMPREPLY[@]}]=$name
         done
     done
+    if [[ -n $hashed ]] && ((${#__mfaenv_seen[@]})); then COMPREPLY=("${__mfaenv_seen[@]}"); fi
 }
 
 # exec and credential-process: the session options; exec runs the command after --.
