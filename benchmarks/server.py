@@ -169,7 +169,7 @@ def client(rounds: int, page: Path | None) -> None:
             ]
             for name in names
         ]
-        headers = ["", "ms", "× `python -c pass`", "× credential-process"]
+        headers = ["", "ms", "x `python -c pass`", "x credential-process"]
         lines = [machine(), "", *table(headers, rows), "", goal[0].upper() + goal[1:] + "."]
         write_block(page, "server", lines)
 
