@@ -160,7 +160,7 @@ def client(rounds: int, page: Path | None) -> None:
         sys.path.insert(0, str(Path(__file__).resolve().parent))
         from mdpage import machine, table, write_block
 
-        rows = [
+        table_rows = [
             [
                 f"`{name}`" if name != "fetch, cache changed" else "fetch, the cache file changed",
                 f"{median[name] * 1000:.2f}",
@@ -170,7 +170,7 @@ def client(rounds: int, page: Path | None) -> None:
             for name in names
         ]
         headers = ["", "ms", "x `python -c pass`", "x credential-process"]
-        lines = [machine(), "", *table(headers, rows), "", goal[0].upper() + goal[1:] + "."]
+        lines = [machine(), "", *table(headers, table_rows), "", goal[0].upper() + goal[1:] + "."]
         write_block(page, "server", lines)
 
 
