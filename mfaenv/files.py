@@ -165,14 +165,14 @@ def write_private(path: StrPath, data: bytes, *, own_directory: bool = True) -> 
             os.fsync(handle.fileno())
         os.replace(temp, path)
     except OSError as err:
-        _unlink_quietly(temp)
+        unlink_quietly(temp)
         raise MfaEnvError(f"cannot write {path}: {err.strerror}") from None
     except BaseException:
-        _unlink_quietly(temp)
+        unlink_quietly(temp)
         raise
 
 
-def _unlink_quietly(path: str) -> None:
+def unlink_quietly(path: str) -> None:
     try:
         os.unlink(path)
     except OSError:

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 from mfaenv.clock import SYSTEM, Clock
 from mfaenv.errors import MfaEnvError, debug
+from mfaenv.files import unlink_quietly
 
 TRIES = 8
 QUIET = 0.1  # a file written less than this long ago may still be being written
@@ -202,14 +203,14 @@ def _replace(target: str, path: str, data: bytes, seen: Seen | None) -> bool:
             os.fsync(handle.fileno())
             os.fchmod(handle.fileno(), seen.mode if seen is not None else 0o600)
         if _snapshot(target, path) != seen or _open_for_writing(target):
-            _unlink(temp)
+            unlink_quietly(temp)
             return False
         os.replace(temp, target)  # the folder is not synced: write_private does not either
     except OSError as err:
-        _unlink(temp)
+        unlink_quietly(temp)
         raise MfaEnvError(f"cannot write {path}: {err.strerror}") from None
     except BaseException:
-        _unlink(temp)
+        unlink_quietly(temp)
         raise
     return True
 
@@ -233,13 +234,6 @@ def _remove_temps(target: str) -> None:
                 debug(f"removed {temp}, left by an mfaenv that was stopped while writing")
         except OSError:
             continue
-
-
-def _unlink(path: str) -> None:
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
 
 
 def _last_written(lock: int) -> tuple[int, int, int, int] | None:
