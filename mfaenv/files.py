@@ -21,6 +21,7 @@ from mfaenv.errors import MfaEnvError, debug
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from os import PathLike
 
     StrPath = str | PathLike[str]
@@ -126,21 +127,55 @@ def _temp_name(path: str) -> str:
 
 def remove_stale_temps(directory: str, now: float) -> None:
     """Remove temporary files a killed mfaenv left behind (they may hold credentials)."""
+    remove_left_temps(
+        directory,
+        lambda name, info: (
+            name.startswith(".")
+            and name.endswith(".tmp")
+            and now - info.st_mtime > STALE_TEMP_SECONDS
+        ),
+    )
+
+
+def remove_left_temps(directory: str, left: Callable[[str, os.stat_result], bool]) -> None:
+    """Remove the files of ``directory`` that are ours and that ``left(name, lstat)`` calls
+    temporary files a killed mfaenv left behind."""
     try:
-        names = os.listdir(directory)
+        names = os.listdir(directory or ".")
     except OSError:
         return
     for name in names:
-        if not (name.startswith(".") and name.endswith(".tmp")):
-            continue
         path = os.path.join(directory, name)
         try:
             info = os.lstat(path)
-            if info.st_uid == os.getuid() and now - info.st_mtime > STALE_TEMP_SECONDS:
+            if info.st_uid == os.getuid() and left(name, info):
                 os.unlink(path)
                 debug(f"removed {path}, left by an mfaenv that was stopped while writing")
         except OSError:
             continue
+
+
+def write_temp(temp: str, data: bytes, path: str, mode: int = 0o600) -> None:
+    """Write ``data`` into the new file ``temp`` (mode ``mode``, on disk when this returns),
+    to be renamed over ``path`` by the caller; on failure it is removed, and the error names
+    ``path``."""
+    try:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    except OSError as err:
+        raise MfaEnvError(f"cannot write {path}: {err.strerror}") from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+            if mode != 0o600:
+                os.fchmod(handle.fileno(), mode)
+    except OSError as err:
+        unlink_quietly(temp)
+        raise MfaEnvError(f"cannot write {path}: {err.strerror}") from None
+    except BaseException:
+        unlink_quietly(temp)
+        raise
 
 
 def write_private(path: StrPath, data: bytes, *, own_directory: bool = True) -> None:
@@ -153,16 +188,8 @@ def write_private(path: StrPath, data: bytes, *, own_directory: bool = True) -> 
     if own_directory:
         private_dir(os.path.dirname(path) or ".")
     temp = _temp_name(path)
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+    write_temp(temp, data, path)
     try:
-        fd = os.open(temp, flags, 0o600)
-    except OSError as err:
-        raise MfaEnvError(f"cannot write {path}: {err.strerror}") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
         os.replace(temp, path)
     except OSError as err:
         unlink_quietly(temp)

@@ -30,8 +30,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from mfaenv.clock import SYSTEM, Clock
-from mfaenv.errors import MfaEnvError, debug
-from mfaenv.files import unlink_quietly
+from mfaenv.errors import MfaEnvError
+from mfaenv.files import remove_left_temps, unlink_quietly, write_temp
 
 TRIES = 8
 QUIET = 0.1  # a file written less than this long ago may still be being written
@@ -192,16 +192,8 @@ def _replace(target: str, path: str, data: bytes, seen: Seen | None) -> bool:
     no longer ``seen`` (then False, nothing written)."""
     head, name = os.path.split(target)
     temp = os.path.join(head, f".{name}{TEMP_TAG}{os.getpid()}-{os.urandom(4).hex()}.tmp")
+    write_temp(temp, data, path, seen.mode if seen is not None else 0o600)
     try:
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-    except OSError as err:
-        raise MfaEnvError(f"cannot write {path}: {err.strerror}") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-            os.fchmod(handle.fileno(), seen.mode if seen is not None else 0o600)
         if _snapshot(target, path) != seen or _open_for_writing(target):
             unlink_quietly(temp)
             return False
@@ -220,20 +212,7 @@ def _remove_temps(target: str) -> None:
     this version's, and the ``.NAME.PID-HEX.tmp`` of earlier ones."""
     head, name = os.path.split(target)
     ours = re.compile(re.escape(f".{name}") + r"(\.mfaenv-|\.)\d+-[0-9a-f]{8}\.tmp\Z")
-    try:
-        names = os.listdir(head or ".")
-    except OSError:
-        return
-    for found in names:
-        if not ours.match(found):
-            continue
-        temp = os.path.join(head, found)
-        try:
-            if os.lstat(temp).st_uid == os.getuid():
-                os.unlink(temp)
-                debug(f"removed {temp}, left by an mfaenv that was stopped while writing")
-        except OSError:
-            continue
+    remove_left_temps(head, lambda found, _info: ours.match(found) is not None)
 
 
 def _last_written(lock: int) -> tuple[int, int, int, int] | None:
