@@ -448,20 +448,22 @@ class PassStore:
         )
 
 
-@pytest.fixture(scope="session")
-def gpg_key() -> Iterator[tuple[Path, str]]:
-    """A GnuPG home with one key and no passphrase; short path for gpg-agent's socket."""
+def make_gpg_key(prefix: str, passphrase: str = "") -> tuple[Path, str]:
+    """A new GnuPG home (a short path, for gpg-agent's socket) with one key, made with
+    ``passphrase`` (none: empty); the home and the key's fingerprint."""
     gpg = need("gpg")
     need("pass")
-    home = Path(tempfile.mkdtemp(prefix="mfg", dir="/tmp"))
+    home = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
     home.chmod(0o700)
     env = dict(os.environ, GNUPGHOME=str(home))
     subprocess.run(
         [
             gpg,
             "--batch",
+            "--pinentry-mode",
+            "loopback",
             "--passphrase",
-            "",
+            passphrase,
             "--quick-gen-key",
             "mfaenv tests <tests@example.invalid>",
             "default",
@@ -476,9 +478,22 @@ def gpg_key() -> Iterator[tuple[Path, str]]:
         [gpg, "--list-keys", "--with-colons"], env=env, check=True, capture_output=True, text=True
     ).stdout
     fpr = next(line.split(":")[9] for line in listing.splitlines() if line.startswith("fpr"))
-    yield home, fpr
-    subprocess.run(["gpgconf", "--kill", "gpg-agent"], env=env, check=False)
+    return home, fpr
+
+
+def forget_gpg_key(home: Path) -> None:
+    subprocess.run(
+        ["gpgconf", "--kill", "gpg-agent"], env=dict(os.environ, GNUPGHOME=str(home)), check=False
+    )
     shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def gpg_key() -> Iterator[tuple[Path, str]]:
+    """A GnuPG home with one key and no passphrase."""
+    home, fpr = make_gpg_key("mfg")
+    yield home, fpr
+    forget_gpg_key(home)
 
 
 @pytest.fixture

@@ -7,16 +7,24 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import SECRET, FakeClock, Home, Mfa, need, transcript, write_config
+from conftest import (
+    SECRET,
+    FakeClock,
+    Home,
+    Mfa,
+    forget_gpg_key,
+    make_gpg_key,
+    need,
+    transcript,
+    write_config,
+)
 from fakeaws import (
     SERIAL,
     SESSION_KEY,
@@ -101,33 +109,8 @@ def test_renewal_chains_a_role_session_from_the_cached_mfa_session_with_no_code(
 @pytest.fixture
 def locked_gpg(tmp_path: Path) -> Iterator[dict[str, str]]:
     """pass with a gpg key that has a passphrase, never typed: gpg-agent holds none."""
-    gpg = need("gpg")
-    need("pass")
-    gnupghome = Path(tempfile.mkdtemp(prefix="mfl", dir="/tmp"))  # short: the agent's socket
-    gnupghome.chmod(0o700)
+    gnupghome, fpr = make_gpg_key("mfl", passphrase="correct horse")
     env = dict(os.environ, GNUPGHOME=str(gnupghome), PASSWORD_STORE_DIR=str(tmp_path / "ps"))
-    subprocess.run(
-        [
-            gpg,
-            "--batch",
-            "--pinentry-mode",
-            "loopback",
-            "--passphrase",
-            "correct horse",
-            "--quick-gen-key",
-            "mfaenv tests <t@example.invalid>",
-            "default",
-            "default",
-            "never",
-        ],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    listing = subprocess.run(
-        [gpg, "--list-keys", "--with-colons"], env=env, check=True, capture_output=True, text=True
-    ).stdout
-    fpr = next(line.split(":")[9] for line in listing.splitlines() if line.startswith("fpr"))
     subprocess.run(["pass", "init", fpr], env=env, check=True, capture_output=True)
     subprocess.run(
         ["pass", "otp", "insert", "aws/dev"],
@@ -139,8 +122,7 @@ def locked_gpg(tmp_path: Path) -> Iterator[dict[str, str]]:
     )
     subprocess.run(["gpgconf", "--kill", "gpg-agent"], env=env, check=False)
     yield {"GNUPGHOME": env["GNUPGHOME"], "PASSWORD_STORE_DIR": env["PASSWORD_STORE_DIR"]}
-    subprocess.run(["gpgconf", "--kill", "gpg-agent"], env=env, check=False)
-    shutil.rmtree(gnupghome, ignore_errors=True)
+    forget_gpg_key(gnupghome)
 
 
 def test_renewal_with_pass_never_draws_pinentry_on_the_terminal_and_says_what_to_type(
