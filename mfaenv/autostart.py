@@ -11,14 +11,7 @@ from __future__ import annotations
 
 import os
 
-from mfaenv.env import (
-    FOLLOW_GENERATION_VAR,
-    FOLLOW_MARKER_VAR,
-    SESSION,
-    Change,
-    ShellState,
-    session_values,
-)
+from mfaenv.env import SESSION, ShellState
 from mfaenv.errors import MfaEnvError, warn
 from mfaenv.timefmt import format_remaining, remaining
 
@@ -31,7 +24,7 @@ if TYPE_CHECKING:
 def auto_start(shell: Shell, clock: Clock) -> str:
     """The code that puts this new shell into its profile's cached session, or ""."""
     from mfaenv import config
-    from mfaenv.cache import generation
+    from mfaenv.follow import holding
     from mfaenv.login import Login, Request
 
     state = ShellState.from_process()
@@ -52,11 +45,7 @@ def auto_start(shell: Shell, clock: Clock) -> str:
     session, _ = login.reuse(request)
     if session is None:
         return ""
-    follow = {
-        FOLLOW_MARKER_VAR: login.cache.marker_path(request.cache_name),
-        FOLLOW_GENERATION_VAR: generation(session),
-    }
-    change = state.apply(SESSION, session_values(session)).then(Change(shell_vars=follow))
+    change = holding(state, session, login.cache.marker_path(request.cache_name))
     left = format_remaining(remaining(session.expires, clock.now()))
     warn(f"started in the cached MFA session of profile {profile!r}, {left} left")
     return shell.render(change)

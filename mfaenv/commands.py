@@ -15,6 +15,7 @@ from mfaenv import EVAL_VERBS, PASSTHROUGH, __version__
 from mfaenv.env import (
     FOLLOW_GENERATION_VAR,
     FOLLOW_MARKER_VAR,
+    SEEN_VAR,
     SESSION,
     Change,
     ShellState,
@@ -156,9 +157,8 @@ def _may_want_auto() -> bool:
 
 
 def on(args: Args, clock: Clock) -> int:
-    from mfaenv.cache import generation
+    from mfaenv.follow import holding
     from mfaenv.login import Login
-    from mfaenv.profilefollow import seen_after
 
     shell = get_shell(str(args.shell))
     state = ShellState.from_process()
@@ -166,11 +166,8 @@ def on(args: Args, clock: Clock) -> int:
     request = build_request(args, state.without(SESSION))
     login = Login(request, state.without(SESSION), clock=clock)
     session = login.session()
-    marker = login.cache.marker_path(request.cache_name)
     # The shell follows this cache name from this session on (mfaenv.follow).
-    follow = {FOLLOW_MARKER_VAR: marker, FOLLOW_GENERATION_VAR: generation(session)}
-    change = state.apply(SESSION, session_values(session)).then(Change(shell_vars=follow))
-    emit(shell.render(seen_after(state, change)))
+    emit(shell.render(holding(state, session, login.cache.marker_path(request.cache_name))))
     left = format_remaining(remaining(session.expires, clock.now()))
     role = f" as {session.role_label}" if session.role_label else ""
     what = "reused the cached MFA session" if login.reused else "MFA session"
@@ -249,7 +246,7 @@ def credential_process(args: Args, clock: Clock) -> int:
 
 
 def off(args: Args, clock: Clock) -> int:
-    from mfaenv.profilefollow import SEEN_VAR, held_from_process, reckoned
+    from mfaenv.profilefollow import held_from_process, reckoned
 
     shell = get_shell(str(args.shell))
     state = ShellState.from_process()
@@ -284,14 +281,13 @@ def _said_off(environ: Mapping[str, str], change: Change) -> str:
 def follow(args: Args, clock: Clock) -> int:
     """The prompt hook saw the marker change: the newer session, or nothing to eval."""
     from mfaenv.follow import follow_change
-    from mfaenv.profilefollow import seen_after
 
     shell = get_shell(str(args.shell))
     state = ShellState.from_process()
     change = follow_change(state, args.marker, args.held, clock)
     if change is None:
         return 0
-    emit(shell.render(seen_after(state, change)))
+    emit(shell.render(change))
     left = format_remaining(remaining(int(change.env["MFAENV_EXPIRES"] or 0), clock.now()))
     profile = change.env["MFAENV_PROFILE"]
     warn(f"this shell now holds the newer MFA session of profile {profile!r}, {left} left")

@@ -25,6 +25,9 @@ STASH_SHELL_VAR = "__mfaenv_stash"
 FOLLOW_MARKER_VAR = "__mfaenv_follow"
 FOLLOW_GENERATION_VAR = "__mfaenv_follow_gen"
 STASH_ENV = "__MFAENV_STASH"
+# The profile check (mfaenv.profilefollow): AWS_PROFILE and DIRENV_DIFF as they were after
+# mfa last changed the shell. A shell variable too; `mfa off` removes it.
+SEEN_VAR = "__mfaenv_profile_seen"
 
 # The variables AWS SDKs read credentials from. botocore reads AWS_SECURITY_TOKEN
 # before AWS_SESSION_TOKEN, so it is cleared wherever the others are set.
@@ -300,3 +303,15 @@ def session_values(session: Session) -> dict[str, str | None]:
         "MFAENV_ROLE": session.role_label,
         "MFAENV_ROLE_ARN": session.role_arn,
     }
+
+
+def seen(environ: Mapping[str, str]) -> str:
+    """``AWS_PROFILE`` (``=`` before a value, nothing when unset) and ``DIRENV_DIFF``, as
+    the prompt hooks write them: ``${AWS_PROFILE+=}${AWS_PROFILE-}|${DIRENV_DIFF-}``."""
+    profile = environ.get("AWS_PROFILE")
+    return ("" if profile is None else f"={profile}") + "|" + environ.get("DIRENV_DIFF", "")
+
+
+def seen_after(state: ShellState, change: Change) -> Change:
+    """``change`` with SEEN_VAR as the shell will be once it has evaluated it."""
+    return change.then(Change(shell_vars={SEEN_VAR: seen(state.after(change).environ)}))

@@ -24,6 +24,7 @@ from mfaenv.env import (
     SESSION,
     Change,
     ShellState,
+    seen_after,
     session_values,
 )
 
@@ -68,5 +69,13 @@ def follow_change(state: ShellState, marker: str, held: str, clock: Clock) -> Ch
     session = newer(state, marker, held, clock)
     if session is None:
         return None
+    return holding(state, session, marker)
+
+
+def holding(state: ShellState, session: Session, marker: str) -> Change:
+    """What the shell evals to hold ``session`` and follow ``marker`` (its cache name's)
+    from now on, with what the profile check compares (mfaenv.profilefollow)."""
     follow = {FOLLOW_MARKER_VAR: marker, FOLLOW_GENERATION_VAR: generation(session)}
-    return state.apply(SESSION, session_values(session)).then(Change(shell_vars=follow))
+    return seen_after(
+        state, state.apply(SESSION, session_values(session)).then(Change(shell_vars=follow))
+    )

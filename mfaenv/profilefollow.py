@@ -23,7 +23,17 @@ from __future__ import annotations
 
 import os
 
-from mfaenv.env import SESSION, STASH_SHELL_VAR, Change, ShellState
+from mfaenv.env import (
+    FOLLOW_GENERATION_VAR,
+    FOLLOW_MARKER_VAR,
+    SEEN_VAR,
+    SESSION,
+    STASH_SHELL_VAR,
+    Change,
+    ShellState,
+    requested_profile,
+    seen_after,
+)
 from mfaenv.errors import MfaEnvError, printable, warn
 
 TYPE_CHECKING = False
@@ -33,16 +43,8 @@ if TYPE_CHECKING:
     from mfaenv.clock import Clock
     from mfaenv.session import Session
 
-SEEN_VAR = "__mfaenv_profile_seen"
 # What the shell held in SEEN_VAR before: handed to mfaenv for one call.
 HELD_ENV = "__MFAENV_HELD"
-
-
-def seen(environ: Mapping[str, str]) -> str:
-    """``AWS_PROFILE`` (``=`` before a value, nothing when unset) and ``DIRENV_DIFF``, as
-    the prompt hooks write them: ``${AWS_PROFILE+=}${AWS_PROFILE-}|${DIRENV_DIFF-}``."""
-    profile = environ.get("AWS_PROFILE")
-    return ("" if profile is None else f"={profile}") + "|" + environ.get("DIRENV_DIFF", "")
 
 
 def held_from_process() -> str | None:
@@ -105,11 +107,6 @@ def reckoned(state: ShellState, held: str | None) -> ShellState:
     return _with_profile(state, shell_profile(state, held))
 
 
-def seen_after(state: ShellState, change: Change) -> Change:
-    """``change`` with SEEN_VAR as the shell will be once it has evaluated it."""
-    return change.then(Change(shell_vars={SEEN_VAR: seen(state.after(change).environ)}))
-
-
 def profile_change(
     state: ShellState,
     held: str,
@@ -135,23 +132,17 @@ def profile_change(
     session = cached(environ)
     shown = printable(target)
     if session is not None:
-        from mfaenv.cache import Cache, generation
-        from mfaenv.env import FOLLOW_GENERATION_VAR, FOLLOW_MARKER_VAR, session_values
+        from mfaenv.cache import Cache
+        from mfaenv.follow import holding
         from mfaenv.timefmt import format_remaining, remaining
 
-        follow = {
-            FOLLOW_MARKER_VAR: Cache(clock=clock).marker_path(target),
-            FOLLOW_GENERATION_VAR: generation(session),
-        }
-        change = moved.apply(SESSION, session_values(session)).then(Change(shell_vars=follow))
+        change = holding(moved, session, Cache(clock=clock).marker_path(target))
         left = format_remaining(remaining(session.expires, clock.now()))
         warn(
             f"this shell is now in profile {shown!r} (AWS_PROFILE): it holds that profile's "
             f"cached MFA session, {left} left"
         )
-        return seen_after(state, change)
-    from mfaenv.env import FOLLOW_GENERATION_VAR, FOLLOW_MARKER_VAR
-
+        return change
     change, _ = moved.remove(SESSION)
     stop = {FOLLOW_MARKER_VAR: None, FOLLOW_GENERATION_VAR: None, SEEN_VAR: None}
     warn(
@@ -166,7 +157,6 @@ def acted_on_profile(profile: str | None, state: ShellState) -> tuple[str, bool]
     acts on: ``profile`` (--profile); else, in a shell holding a session, the session's own
     profile (not ``default`` nor the AWS_PROFILE set aside), or for a role profile's session
     the profile whose keys assume it; else as ``env.requested_profile``."""
-    from mfaenv.env import requested_profile
     from mfaenv.login import Login, Request
 
     environ = state.without(SESSION)

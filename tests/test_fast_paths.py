@@ -83,7 +83,7 @@ JSON = {
 FAST_JSON = {"mfaenv.jsontext", "_json"}
 REUSE = {
     "mfaenv.login",
-    "mfaenv.profilefollow",  # what mfa leaves for the profile check (sh-on)
+    "mfaenv.follow",  # the change that holds a session and follows its marker
     "mfaenv.cache",
     "mfaenv.files",
     "mfaenv.session",
