@@ -44,8 +44,13 @@ class Offset:
         self.set(0)
 
     def set(self, seconds: int) -> None:
+        """Move the offset at once: a new file renamed over the old, so that libfaketime,
+        reading it at every call, never sees it empty halfway through a rewrite (a jump of
+        the whole offset back and forth, which a request's deadline takes for a slow client)."""
         self.seconds = seconds
-        self.path.write_text(f"+{seconds}\n")
+        temp = self.path.with_suffix(".new")
+        temp.write_text(f"+{seconds}\n")
+        temp.replace(self.path)
 
     def now(self) -> float:
         return time.time() + self.seconds
