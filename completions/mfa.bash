@@ -1,20 +1,22 @@
 # bash completion for mfa and mfaenv (bash 3.2 or newer). `mfaenv init bash` loads it; to
-# install it on its own, copy it to ~/.local/share/bash-completion/completions/mfa (and link
-# it as mfaenv). Builtins only: no process starts on a tab, not even a subshell. As in the
+# install it on its own: python -m mfaenv.completion bash >
+# ~/.local/share/bash-completion/completions/mfa (and link it as mfaenv). Builtins only: no process starts on a tab, not even a subshell. As in the
 # integration, every builtin is called as `\builtin NAME`, and nothing depends on the
 # user's options (set -u, set -e, set -f, failglob, nullglob...). bash 3.2 has no
 # `compopt`: there, a completed `pass:` is followed by a space.
 
-# __mfaenv_verbs COMMAND: complete the verbs of mfa or mfaenv. The one list of them: mfaenv
-# has all but off and sandbox, which change the shell and so only the shell function runs.
+# The words of this file between @ signs are filled in by `mfaenv init bash` from mfaenv's
+# table of verbs (mfaenv/verbs.py); `python -m mfaenv.completion bash` prints it filled in.
+
+# __mfaenv_verbs COMMAND: complete the verbs of mfa or mfaenv. mfaenv has all but those that
+# change the shell, which only the shell function runs.
 __mfaenv_verbs() {
     \builtin local verb
     \builtin local -a verbs
     verbs=()
-    for verb in off status exec credential-process enroll rotate-key unsave keys policy \
-        console prompt sandbox init help version; do
+    for verb in @VERBS@; do
         case $1:$verb in
-            mfaenv:off | mfaenv:sandbox) ;;
+            @SHELL_ONLY@) ;;
             *) verbs[${#verbs[@]}]=$verb ;;
         esac
     done
@@ -106,8 +108,9 @@ __mfaenv_profiles() {
     if [[ -n $hashed ]] && ((${#__mfaenv_seen[@]})); then COMPREPLY=("${__mfaenv_seen[@]}"); fi
 }
 
-# exec and credential-process: the session options; exec runs the command after --.
-__mfaenv_session_verb() {
+# __mfaenv_rest_verb OPTION...: a verb that runs a command after -- (exec): its options
+# before the --, the programs in PATH right after it.
+__mfaenv_rest_verb() {
     \builtin local i
     for ((i = 2; i < COMP_CWORD; i++)); do
         if [[ ${COMP_WORDS[i]} == -- ]]; then
@@ -115,11 +118,7 @@ __mfaenv_session_verb() {
             \builtin return 0
         fi
     done
-    if [[ $verb == exec ]]; then
-        __mfaenv_complete "${session[@]}" --server --listen --
-    else
-        __mfaenv_complete "${session[@]}"
-    fi
+    __mfaenv_complete "$@"
 }
 
 # __mfaenv_commands: COMPREPLY becomes the programs in PATH that start with the word at the
@@ -158,47 +157,11 @@ __mfaenv_commands() {
 _mfa() {
     \builtin local cur="${2-}" prev="${3-}" command="${1##*/}" verb="${COMP_WORDS[1]-}"
     \builtin local -a session
-    session=(--profile --duration --serial --totp --role --save-as)
+    session=(@SESSION@)
     COMPREPLY=()
-    case $prev in
-        --profile)
-            __mfaenv_profiles
-            \builtin return 0
-            ;;
-        --duration)
-            if [[ $verb == console ]]; then
-                __mfaenv_complete 15m 1h 4h 8h 12h
-            else
-                __mfaenv_complete 15m 1h 4h 8h 12h 36h
-            fi
-            \builtin return 0
-            ;;
-        --totp)
-            __mfaenv_complete pass: file: command:
-            __mfaenv_nospace
-            \builtin return 0
-            ;;
-        --store)
-            if [[ $verb == keys ]]; then
-                __mfaenv_complete pass: keyring
-            else
-                __mfaenv_complete pass: file:
-            fi
-            # pass:ENTRY and file:PATH go on; keyring is a whole word
-            if [[ ${COMPREPLY[0]-} == *: ]]; then __mfaenv_nospace; fi
-            \builtin return 0
-            ;;
-        --style)
-            __mfaenv_complete strict self-service
-            \builtin return 0
-            ;;
-        --max-age)
-            __mfaenv_complete 1h 8h 12h
-            \builtin return 0
-            ;;
-        --serial | --role | --save-as | --name | --destination | --service | --open-with | --listen)
-            \builtin return 0
-            ;;
+    # The value of an option; `mfa CODE --profile` has no verb, and gets the session's.
+    case $verb:$prev in
+        @VALUE_ARMS@
     esac
     if ((COMP_CWORD == 1)); then
         case $command:$cur in
@@ -209,27 +172,7 @@ _mfa() {
         \builtin return 0
     fi
     case $verb in
-        exec | credential-process) __mfaenv_session_verb ;;
-        status) __mfaenv_complete --json --all --profile ;;
-        enroll) __mfaenv_complete --profile --name --store --force ;;
-        rotate-key) __mfaenv_complete --profile ;;
-        unsave) if ((COMP_CWORD == 2)); then __mfaenv_profiles; fi ;;
-        keys)
-            if ((COMP_CWORD == 2)) && [[ $cur != -* ]]; then
-                __mfaenv_complete import
-            else
-                __mfaenv_complete --profile --store
-            fi
-            ;;
-        policy) __mfaenv_complete --style --max-age ;;
-        console)
-            __mfaenv_complete --profile --role --totp --duration --destination --service --print \
-                --open-with
-            ;;
-        init) if ((COMP_CWORD == 2)); then __mfaenv_complete bash zsh fish; fi ;;
-        sandbox) if ((COMP_CWORD == 2)); then __mfaenv_complete start stop; fi ;;
-        help) if ((COMP_CWORD == 2)); then __mfaenv_verbs "$command"; fi ;;
-        off | prompt | version) ;;
+        @VERB_ARMS@
         *) if [[ $command == mfa ]]; then __mfaenv_complete "${session[@]}" --help; fi ;;
     esac
 }

@@ -2,9 +2,11 @@
 
 The verb decides what gets imported. The everyday verbs (``init``, ``prompt``,
 ``status``, ``off``, ``mfa`` with a cached session, ``credential-process``) are read
-by a small parser that knows only their options and hands anything unusual (``--help``,
-an abbreviation, a mistake) to argparse (``mfaenv.parser``), which knows every verb and
-answers exactly as before. So argparse, botocore and the rest load only where needed.
+by a small parser that reads their plain forms from the table of verbs (``mfaenv.verbs``)
+and hands anything unusual (``--help``, an abbreviation, a mistake) to argparse
+(``mfaenv.parser``, made from the same table), which answers as it always does. So
+argparse, botocore and the rest load only where needed; the verb's own module
+(``mfaenv.commands.VERB``) does the work.
 
 The shell function ``mfa`` (from ``mfaenv init SHELL``) runs the ``sh-*`` verbs and
 evals what they print; every other verb is passed straight through.
@@ -15,27 +17,31 @@ from __future__ import annotations
 import os
 import sys
 
-from mfaenv import CODE_ENV, SESSION_OPTIONS, Args
 from mfaenv.clock import SYSTEM, Clock
 from mfaenv.errors import MfaEnvError, warn
+from mfaenv.verbs import BY_NAME, CODE_ENV, SHELL_NAMES, VERBS, Args
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-# The hot verbs as the fast parser knows them: options that take a value, flags, and
-# the names of the positional arguments (a trailing "?" for an optional one).
-_FAST: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
-    "init": ((), (), ("shell",)),
-    "prompt": ((), (), ()),
-    "status": (("--profile",), ("--json", "--all"), ()),
-    "sh-off": (("--shell",), (), ()),
-    "sh-follow": (("--shell",), (), ("marker", "held?")),
-    "sh-profile": (("--shell",), (), ()),
-    "sh-renew": (("--shell",), (), ("marker", "report", "margin")),
-    "sh-on": (("--shell", *SESSION_OPTIONS), (), ("code?",)),
-    "credential-process": (SESSION_OPTIONS, (), ()),
-}
+
+def _fast_forms() -> dict[str, tuple[dict[str, str], dict[str, str], tuple[tuple[str, bool], ...]]]:
+    """The hot verbs as the fast parser reads them, from the table: options that take a
+    value and switches (flag -> dest), and the positional arguments (name, optional)."""
+    forms = {}
+    for verb in VERBS:
+        if not verb.fast:
+            continue
+        valued = {"--shell": "shell"} if verb.runs_as.startswith("sh-") else {}
+        valued.update({o.flag: o.dest for o in verb.options if o.takes_value and not o.choices})
+        flags = {option.flag: option.dest for option in verb.options if not option.takes_value}
+        positional = tuple((a.name, a.optional) for a in verb.arguments if not a.choices)
+        forms[verb.runs_as] = (valued, flags, positional)
+    return forms
+
+
+_FAST = _fast_forms()
 
 
 def fast_parse(argv: Sequence[str]) -> Args | None:
@@ -46,12 +52,14 @@ def fast_parse(argv: Sequence[str]) -> Args | None:
     valued, flags, positional = _FAST[argv[0]]
     values: dict[str, object] = {}
     words: list[str] = []
+    split = False  # an option between two positional words: argparse's own reading
     rest = iter(argv[1:])
     for word in rest:
         if word.startswith("-"):
+            split = split or bool(words)
             option, equals, value = word.partition("=")
             if option in flags and not equals:
-                values[option[2:].replace("-", "_")] = True
+                values[flags[option]] = True
                 continue
             if option not in valued:
                 return None
@@ -59,16 +67,20 @@ def fast_parse(argv: Sequence[str]) -> Args | None:
                 value = next(rest, "-")
                 if value.startswith("-"):
                     return None
-            values[option[2:].replace("-", "_")] = value
+            if value == "--" or (option == "--shell" and value not in SHELL_NAMES):
+                return None  # argparse takes -- out of values; it names the choices
+            values[valued[option]] = value
+        elif words and split:
+            return None
         else:
             words.append(word)
-    required = [name for name in positional if not name.endswith("?")]
+    required = [name for name, optional in positional if not optional]
     if not len(required) <= len(words) <= len(positional):
         return None
     if "--shell" in valued and "shell" not in values:
         return None
-    for name, word in zip(positional, words, strict=False):
-        values[name.rstrip("?")] = word
+    for (name, _), word in zip(positional, words, strict=False):
+        values[name] = word
     return Args(argv[0], **values)
 
 
@@ -86,8 +98,6 @@ def main(argv: Sequence[str] | None = None, clock: Clock = SYSTEM) -> int:
             args = parse(words)
         if code and args.verb == "sh-on":
             args.code = _one_code([*code.split("\n"), *([args.code] if args.code else [])])
-        from mfaenv.commands import run_command
-
         return run_command(args, clock)
     except MfaEnvError as err:
         _debug_traceback()
@@ -102,6 +112,13 @@ def main(argv: Sequence[str] | None = None, clock: Clock = SYSTEM) -> int:
         _debug_traceback()
         warn(f"internal error ({type(err).__name__}); run with MFAENV_DEBUG=1 for details")
         return 70
+
+
+def run_command(args: Args, clock: Clock) -> int:
+    """The verb's own module does it: ``mfaenv.commands.MODULE``, imported now."""
+    module = __import__(f"mfaenv.commands.{BY_NAME[args.verb].module}", fromlist=["run"])
+    done: int = module.run(args, clock)
+    return done
 
 
 def _one_code(words: list[str]) -> str:

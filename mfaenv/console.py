@@ -28,11 +28,11 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import Any
 
-    from mfaenv import Args
     from mfaenv.clock import Clock
     from mfaenv.config import Config
     from mfaenv.env import ShellState
     from mfaenv.session import Session
+    from mfaenv.verbs import Args
 
 # Where the tests point the federation URL (both the token request and the login URL).
 ENDPOINT_ENV = "MFAENV_FEDERATION_ENDPOINT"

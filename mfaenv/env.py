@@ -140,6 +140,38 @@ def session_expires(environ: Mapping[str, str]) -> int | None:
     return None
 
 
+class Held:
+    """The session a shell holds, read back from its environment: what ``session_values``
+    wrote there. The one reader of it (status, the prompt, console, follow, renewal and
+    the profile check); ``expires`` is None when MFAENV_EXPIRES is not a number."""
+
+    __slots__ = (
+        "arn",
+        "expiration",
+        "expires",
+        "key",
+        "profile",
+        "role_arn",
+        "role_label",
+        "serial",
+    )
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self.profile = environ.get(SESSION.marker, "")
+        self.expires = session_expires(environ)
+        self.arn = environ.get("MFAENV_ARN") or None
+        self.serial = environ.get("MFAENV_SERIAL") or None
+        self.role_arn = environ.get("MFAENV_ROLE_ARN") or None
+        self.role_label = environ.get("MFAENV_ROLE", "")
+        self.key = environ.get("AWS_ACCESS_KEY_ID") or None
+        self.expiration = environ.get("AWS_CREDENTIAL_EXPIRATION")
+
+    @classmethod
+    def read(cls, environ: Mapping[str, str]) -> Held | None:
+        """The session ``environ`` holds, or None when it holds none."""
+        return cls(environ) if SESSION.marker in environ else None
+
+
 def requested_profile(profile: str | None, environ: Mapping[str, str]) -> tuple[str, bool]:
     """The profile asked for (``profile``, from --profile; else AWS_PROFILE, else default),
     and whether --profile named it (then keys in the environment are not used, as with the

@@ -23,6 +23,7 @@ from mfaenv.env import (
     FOLLOW_MARKER_VAR,
     SESSION,
     Change,
+    Held,
     ShellState,
     seen_after,
     session_values,
@@ -49,17 +50,15 @@ def newer(state: ShellState, marker: str, held: str, clock: Clock) -> Session | 
     session = cache.load_session(name)
     if session is None or generation(session) == held:
         return None
-    environ = state.environ
+    shell = Held(state.environ)
     held_fields = held.split(".")
     same = (
-        session.profile == environ.get("MFAENV_PROFILE")
-        and session.role_arn == environ.get("MFAENV_ROLE_ARN")
+        session.profile == shell.profile
+        and session.role_arn == shell.role_arn
         and len(held_fields) == 3
         and held_fields[2] == (session.source or "-")
     )
-    expires = environ.get("MFAENV_EXPIRES", "")
-    held_end = int(expires) if expires.isascii() and expires.isdigit() else 0
-    if not same or session.expires < held_end or session.expires <= clock.now():
+    if not same or session.expires < (shell.expires or 0) or session.expires <= clock.now():
         return None
     return session
 

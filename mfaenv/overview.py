@@ -3,7 +3,7 @@
 Every session in the cache (whoever made it: ``mfa``, ``credential-process``, ``exec``),
 read through the cache's trust checks, and every profile of the AWS files and the mfaenv
 config that has none. Plain ``mfa status`` (this shell's session) stays in
-``commands.status`` and imports none of this.
+``mfaenv.commands.status`` and imports none of this.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from mfaenv.timefmt import format_remaining, remaining
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from mfaenv import Args
     from mfaenv.clock import Clock
     from mfaenv.session import Session
 
@@ -79,16 +78,18 @@ def _left(row: dict[str, object]) -> str:
     return "expired" if row["expired"] else f"{text} left"
 
 
-def overview(args: Args, clock: Clock) -> int:
+def overview(profile: str | None, *, as_json: bool, clock: Clock) -> int:
+    """``status --profile PROFILE``: its cached session; else every cached session and
+    the profiles without one."""
     cache = Cache(clock=clock)
     now = clock.now()
-    if args.profile is not None:
-        return _one(cache, args.profile, bool(args.json), now)
+    if profile is not None:
+        return _one(cache, profile, as_json, now)
     rows = [_row(name, session, now) for name, session in cached_sessions(cache)]
     held = {str(row["name"]) for row in rows}
     without = [name for name in configured_profiles() if name not in held]
     live = any(not row["expired"] for row in rows)
-    if args.json:
+    if as_json:
         print(json.dumps({"sessions": rows, "profiles_without_session": without}, indent=2))
         return 0 if live else 1
     table = [("PROFILE", "ROLE", "USER", "DEVICE", "EXPIRES", "LEFT")]
@@ -128,14 +129,11 @@ def _one(cache: Cache, name: str, as_json: bool, now: float) -> int:
     if as_json:
         print(json.dumps({**row, "active": not row["expired"]}, indent=2))
     else:
-        role = f"{row['role']} ({row['role_label']})" if row["role"] else None
-        lines = [
-            ("profile", name),
-            ("user", str(row["user"] or "unknown (device given by name)")),
-            ("device", str(row["device"])),
-            *([("role", role)] if role else []),
-            ("key", str(row["access_key_id"])),
-            ("expires", f"{_when(session.expires)} ({_left(row)})"),
-        ]
-        print("\n".join(f"{label:<8} {printable(value)}" for label, value in lines))
+        from mfaenv.card import card
+
+        role = (session.role_arn, session.role_label or "") if session.role_arn else None
+        creds = session.credentials
+        print(
+            card(name, session.arn, session.serial, role, creds.access_key_id, session.expires, now)
+        )
     return 1 if row["expired"] else 0

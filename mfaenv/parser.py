@@ -15,8 +15,19 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from mfaenv import EVAL_VERBS, PASSTHROUGH, SESSION_OPTIONS, Args, __version__
+from mfaenv import __version__
 from mfaenv.errors import MfaEnvError
+from mfaenv.verbs import (
+    EVAL_VERBS,
+    SESSION,
+    SESSION_OPTIONS,
+    SHELL_NAMES,
+    VERBS,
+    Args,
+    Option,
+    Verb,
+    typed_verbs,
+)
 
 if TYPE_CHECKING:
     from _typeshed import SupportsWrite
@@ -68,7 +79,7 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
 
 def user_verbs() -> list[str]:
     """The verbs people type after ``mfa``: the shell function's and mfaenv's own."""
-    return [verb for verb in (*PASSTHROUGH, *EVAL_VERBS) if not verb.startswith("-")]
+    return [verb.name for verb in typed_verbs("mfa")]
 
 
 def unknown_command(word: str, program: str = "mfa") -> MfaEnvError:
@@ -141,20 +152,10 @@ Setup: eval "$(mfaenv init bash)" in ~/.bashrc; zsh: eval "$(mfaenv init zsh)";
 fish: mfaenv init fish | source.
 """
 
-# The options of a session (mfa [CODE], exec, credential-process): flag, metavar, help.
-SESSION_OPTION_HELP: tuple[tuple[str, str, str], ...] = (
-    ("--profile", "PROFILE", "profile with the long-lived keys (default: AWS_PROFILE)"),
-    ("--duration", "DURATION", "session length: seconds, 90m, 12h, 1h30m (default 12h)"),
-    ("--serial", "SERIAL", "ARN of the MFA device (default: found from your user)"),
-    ("--totp", "SOURCE", "where codes come from: pass:ENTRY, file:PATH, command:ARGV"),
-    ("--role", "ARN", "assume this role with the MFA session"),
-    ("--save-as", "NAME", "also write the session as profile NAME in ~/.aws/credentials"),
-)
-
 
 def _epilog() -> str:
     """The session options, as the top-level help shows them, then the setup."""
-    rows = [(f"{flag} {metavar}", text) for flag, metavar, text in SESSION_OPTION_HELP]
+    rows = [(f"{option.flag} {option.metavar}", option.help) for option in SESSION]
     width = max(len(left) for left, _ in rows) + 2
     lines = ["options of mfa [CODE], mfa exec and mfaenv credential-process:"]
     lines += [f"  {left:<{width}}{text}" for left, text in rows]
@@ -172,12 +173,10 @@ def _formatter(kind: type[argparse.HelpFormatter], width: int | None) -> Any:
     return make
 
 
-SHELL_NAMES = ("bash", "fish", "zsh")
-
-
 def build(width: int | None = None) -> _Parser:
-    """Every verb's parser. The ``sh-*`` verbs, which the shell function runs and evals,
-    are left out of the help; ``width`` fixes the width of help text (for the man page)."""
+    """Every verb's parser, from the table (mfaenv.verbs). The ``sh-*`` verbs, which the
+    shell function runs and evals, are left out of the help; ``width`` fixes the width
+    of help text (for the man page)."""
     parser = _Parser(
         prog="mfaenv",
         usage=_USAGE,
@@ -190,139 +189,73 @@ def build(width: int | None = None) -> _Parser:
         title="commands", dest="verb", metavar="COMMAND", parser_class=_Parser, prog="mfaenv"
     )
     parser.verbs = {}
-
-    def add(name: str, text: str, **kw: Any) -> _Parser:
-        kw.setdefault("formatter_class", _formatter(argparse.HelpFormatter, width))
-        if name.startswith("sh-"):  # not listed in the help: the shell function runs it
-            sub: _Parser = verbs.add_parser(name, description=text, **kw)
-            sub.help_to_stderr = True
-            sub.add_argument("--shell", required=True, choices=SHELL_NAMES, help=argparse.SUPPRESS)
-        else:
-            sub = verbs.add_parser(name, help=text, description=text, **kw)
-        parser.verbs[name] = sub
-        return sub
-
-    init = add("init", "print the shell integration to eval")
-    init.add_argument("shell", metavar="SHELL", help="bash, zsh or fish")
-
-    status = add("status", "show this shell's MFA session")
-    status.add_argument("--json", action="store_true", help="machine-readable output")
-    status.add_argument(
-        "--all", action="store_true", help="every cached session, and the profiles without one"
-    )
-    status.add_argument("--profile", help="the cached session of this profile")
-
-    enroll = add("enroll", "create and enable a virtual MFA device for your user")
-    enroll.add_argument("--profile", help="profile with the long-lived keys (default: AWS_PROFILE)")
-    enroll.add_argument("--name", help="name of the device (default: your user name)")
-    enroll.add_argument("--store", metavar="WHERE", help="pass:ENTRY or file:PATH for the secret")
-    enroll.add_argument("--force", action="store_true", help="enroll even with a device already")
-
-    rotate = add("rotate-key", "replace your access key with a new one, safely")
-    rotate.add_argument("--profile", help="profile with the key (default: AWS_PROFILE)")
-
-    keys = add("keys", "keep a profile's long-lived keys encrypted: pass:ENTRY or keyring")
-    keys.add_argument("action", choices=("import",), help="import: move them into the store")
-    keys.add_argument("--profile", help="profile with the keys (default: AWS_PROFILE)")
-    keys.add_argument("--store", metavar="STORE", required=True, help="pass:ENTRY or keyring")
-
-    unsave = add("unsave", "remove a session saved with --save-as from the credentials file")
-    unsave.add_argument("name", metavar="NAME", help="the profile the session was saved as")
-
-    policy = add("policy", "print the IAM policy that makes keys need MFA")
-    policy.add_argument("--style", choices=("strict", "self-service"), default="strict")
-    policy.add_argument("--max-age", metavar="DURATION", help="also deny MFA older than this")
-
-    add("prompt", "print the prompt segment (aws:PROFILE 11h42m), or nothing")
-
-    def session_options(sub: _Parser) -> None:
-        for flag, metavar, text in SESSION_OPTION_HELP:
-            sub.add_argument(flag, metavar=metavar, help=text)
-
-    on = add(
-        "sh-on",
-        "start an MFA session in this shell, or reuse the cached one (mfa CODE, mfa)",
-        prog="mfa",
-    )
-    on.add_argument("code", nargs="?", metavar="CODE", help="6-digit code from your MFA device")
-    session_options(on)
-
-    run_ = add(
-        "exec",
-        "run a command with the MFA session, leaving the shell alone",
-        epilog="With --server the command gets no keys: AWS_CONTAINER_CREDENTIALS_FULL_URI "
-        "and AWS_CONTAINER_AUTHORIZATION_TOKEN name a credential server that lives as long "
-        "as the command and renews the session as mfa does (a role from the cached MFA "
-        "session, an MFA session from a TOTP source); SDKs refresh from it on their own.",
-    )
-    session_options(run_)
-    run_.add_argument(
-        "--server",
-        action="store_true",
-        help="give the command a local credential endpoint that renews, not keys",
-    )
-    run_.add_argument(
-        "--listen",
-        metavar="ADDRESS",
-        help="with --server: listen on ADDRESS[:PORT] (default 127.0.0.1), e.g. for a container",
-    )
-    run_.add_argument("command", nargs=argparse.REMAINDER, metavar="-- COMMAND [ARGS...]")
-
-    process = add(
-        "credential-process",
-        "print the session as AWS credential_process JSON (for ~/.aws/config)",
-    )
-    session_options(process)
-
-    console = add(
-        "console",
-        "open the AWS web console signed in with a role session",
-        epilog="The link signs anyone in as the role for 15 minutes: --print output is a "
-        "secret, like a password.",
-    )
-    console.add_argument("--profile", help="a profile with role_arn (default: AWS_PROFILE)")
-    console.add_argument("--role", metavar="ARN", help="assume this role from the profile")
-    console.add_argument("--totp", metavar="SOURCE", help="pass:ENTRY, file:PATH, command:ARGV")
-    console.add_argument(
-        "--duration", help="console session length, 15m to 12h (roles of role_mode direct)"
-    )
-    page = console.add_mutually_exclusive_group()
-    page.add_argument("--destination", metavar="URL", help="the https console page to open")
-    page.add_argument("--service", metavar="NAME", help="the console of a service: s3, ec2...")
-    how = console.add_mutually_exclusive_group()
-    how.add_argument(
-        "--print",
-        dest="print_url",
-        action="store_true",
-        help="write the sign-in URL to stdout instead; it is a secret for 15 minutes",
-    )
-    how.add_argument("--open-with", metavar="COMMAND", help="open the URL with this program")
-
-    off_text = "end the MFA session: back to the keys this shell had before"
-    add("off", off_text, prog="mfa off")
-    add("sh-off", off_text, prog="mfa off")
-
-    follow = add("sh-follow", "take a newer session of this shell's profile (the prompt hook)")
-    follow.add_argument("marker", help="the marker file of the session this shell holds")
-    follow.add_argument("held", nargs="?", default="", help="the generation this shell holds")
-
-    add("sh-profile", "follow AWS_PROFILE as direnv or the user set it (the prompt hook)")
-
-    renew = add("sh-renew", "renew this shell's session in the background (the prompt hook)")
-    renew.add_argument("marker", help="the marker file of the session this shell holds")
-    renew.add_argument("report", help="where a failure is written for the next prompt")
-    renew.add_argument("margin", help="renew with less than this many seconds left")
-
-    box_text = "a local STS/IAM (moto) to try mfa without AWS, in this shell"
-    for name in ("sandbox", "sh-sandbox"):
-        box = add(name, box_text, prog="mfa sandbox")
-        box.add_argument("action", choices=("start", "stop"))
-
-    topics = add("help", "show this help, or a command's: mfa help status")
-    topic = topics.add_argument("topic", nargs="?", metavar="COMMAND")
-    add("version", "show the version")
-    topic.choices = [verb for verb in parser.verbs if not verb.startswith("sh-")]
+    for verb in VERBS:
+        names = [verb.name, verb.runs_as] if verb.kind == "shell" else [verb.name]
+        for name in names:
+            kw: dict[str, Any] = {
+                "description": verb.help,
+                "formatter_class": _formatter(argparse.HelpFormatter, width),
+            }
+            kw.update(
+                {
+                    key: value
+                    for key, value in (("prog", verb.prog), ("epilog", verb.epilog))
+                    if value
+                }
+            )
+            if name.startswith("sh-"):  # not listed in the help: the shell function runs it
+                sub: _Parser = verbs.add_parser(name, **kw)
+                sub.help_to_stderr = True
+                sub.add_argument(
+                    "--shell", required=True, choices=SHELL_NAMES, help=argparse.SUPPRESS
+                )
+            else:
+                sub = verbs.add_parser(name, help=verb.help, **kw)
+            _add_words(sub, verb)
+            parser.verbs[name] = sub
+    for action in parser.verbs["help"]._actions:
+        if action.dest == "topic":
+            action.choices = [verb for verb in parser.verbs if not verb.startswith("sh-")]
     return parser
+
+
+def _add_words(sub: _Parser, verb: Verb) -> None:
+    """The verb's arguments and options, as the table has them."""
+    for argument in verb.arguments:
+        if argument.rest:
+            sub.add_argument(argument.name, nargs=argparse.REMAINDER, metavar=argument.metavar)
+            continue
+        sub.add_argument(
+            argument.name,
+            nargs="?" if argument.optional else None,
+            metavar=None if argument.choices else argument.metavar,
+            choices=argument.choices,
+            default=argument.default,
+            help=argument.help or None,
+        )
+    groups: dict[str, Any] = {}
+    for option in verb.options:
+        target: Any = sub
+        if option.group is not None:
+            if option.group not in groups:
+                groups[option.group] = sub.add_mutually_exclusive_group()
+            target = groups[option.group]
+        target.add_argument(option.flag, **_option_kw(option))
+
+
+def _option_kw(option: Option) -> dict[str, Any]:
+    if not option.takes_value:
+        return {"dest": option.dest, "action": "store_true", "help": option.help}
+    kw: dict[str, Any] = {"dest": option.dest, "help": option.help}
+    if option.choices is not None:
+        kw["choices"] = option.choices
+    else:
+        kw["metavar"] = option.metavar
+    if option.default is not None:
+        kw["default"] = option.default
+    if option.required:
+        kw["required"] = True
+    return kw
 
 
 def parse(argv: Sequence[str]) -> Args:

@@ -30,6 +30,7 @@ from mfaenv.env import (
     SESSION,
     STASH_SHELL_VAR,
     Change,
+    Held,
     ShellState,
     requested_profile,
     seen_after,
@@ -121,7 +122,7 @@ def profile_change(
     stashed = state.stash[SESSION.name].get("AWS_PROFILE")
     now = shell_profile(state, held)
     moved = _with_profile(state, now)
-    session_profile = state.environ.get("MFAENV_PROFILE")
+    session_profile = Held(state.environ).profile
     if now == stashed or (now or "default") == session_profile:
         # The same profile (or the session's own): set aside again, nothing else.
         change = Change({"AWS_PROFILE": None}, {STASH_SHELL_VAR: moved.stash_with(SESSION)})
@@ -163,7 +164,7 @@ def acted_on_profile(profile: str | None, state: ShellState) -> tuple[str, bool]
     held = state.environ.get(SESSION.marker, "") if state.active(SESSION) else ""
     if profile is not None or not held:
         return requested_profile(profile, environ)
-    if state.environ.get("MFAENV_ROLE_ARN"):
+    if Held(state.environ).role_arn:
         try:
             role = Login(Request(profile=held, explicit_profile=True), environ).role()
         except MfaEnvError:

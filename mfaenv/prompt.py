@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from mfaenv.env import session_expires
+from mfaenv.env import Held
 from mfaenv.errors import printable
 from mfaenv.timefmt import format_remaining, remaining
 
@@ -20,11 +20,11 @@ DEFAULT_FORMAT = "aws:%p%r %t"
 def segment(environ: Mapping[str, str], now: float) -> str:
     """``aws:dev 11h42m`` (``aws:prod:Admin@123456789012 52m`` for a role) while the
     environment holds an MFA session, else ``""``."""
-    expires = session_expires(environ)
-    if expires is None:
+    held = Held(environ)
+    if held.expires is None:
         return ""
-    left = format_remaining(remaining(expires, now))
-    role = printable(environ.get("MFAENV_ROLE", ""))
+    left = format_remaining(remaining(held.expires, now))
+    role = printable(held.role_label)
     text = environ.get("MFAENV_PROMPT_FORMAT", DEFAULT_FORMAT).replace("%t", left)
     text = text.replace("%r", f":{role}" if role else "")
-    return text.replace("%p", printable(environ.get("MFAENV_PROFILE", "")))
+    return text.replace("%p", printable(held.profile))

@@ -21,21 +21,21 @@ from mfaenv.files import write_private
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from mfaenv import Args
     from mfaenv.clock import Clock
 
 # Reports older than this are left by shells long gone: removed by the next renewal.
 STALE_REPORT = 24 * 3600
 
 
-def renew(args: Args, clock: Clock) -> int:
+def renew(marker: str, report: str, margin: str, clock: Clock) -> int:
+    """Renew the session of ``marker`` when less than ``margin`` seconds (as the hook
+    passes it) are left; a failure is written to ``report``."""
     os.environ["MFAENV_NO_PROMPT"] = "1"  # in the background: never ask on the terminal
     cache = Cache(clock=clock)
-    report = args.report
     try:
-        _renew(cache, args.marker, _margin(args.margin), clock)
+        _renew(cache, marker, _margin(margin), clock)
     except MfaEnvError as err:
-        if report and os.path.dirname(report) == os.path.dirname(args.marker):
+        if report and os.path.dirname(report) == os.path.dirname(marker):
             message = f"renewing the MFA session failed: {err}"
             write_private(report, (printable(message) + "\n").encode("utf-8", "replace"))
         return err.exit_code

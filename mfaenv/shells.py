@@ -89,15 +89,16 @@ class Shell(ABC):
         command: Sequence[str],
         passthrough: Sequence[str],
         eval_verbs: Sequence[str],
+        completions: str,
         stamp: str | None = None,
         epoch: int | None = None,
     ) -> str:
         """The integration file for this shell, with mfaenv's own command filled in,
-        followed by its completions, and the check of ``stale_check`` when ``stamp``.
+        followed by ``completions`` (mfaenv.completion.filled), and the check of
+        ``stale_check`` when ``stamp``.
         ``epoch``: the time now, for a shell without a clock of its own (bash 3.2) when
         the code is evaluated at once; None when it is rendered into a file."""
         template = self.template().replace("@EPOCH@", "" if epoch is None else str(int(epoch)))
-        completions = _read(os.path.join(completions_dir(), self.completion_file))
         integration = (
             template.replace("@MFAENV@", self.words(command))
             .replace("@PASSTHROUGH@", self.alternatives(passthrough))

@@ -24,10 +24,10 @@ from fakeaws import (
     session_token_reply,
 )
 
-from mfaenv import EVAL_VERBS, PASSTHROUGH
 from mfaenv.clock import SYSTEM, Clock
 from mfaenv.sandbox import DemoUser, MotoServer, seed_demo_user
 from mfaenv.shells import get_shell
+from mfaenv.verbs import EVAL_VERBS, PASSTHROUGH
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -6,14 +6,16 @@ import os
 import re
 import shlex
 import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from completing import bash_call, bash_complete, fish_complete
 from conftest import EVERY_SHELL, Home, every_shell, init_command, kind, need, run_shell
 from terminal import Terminal
 
-from mfaenv import EVAL_VERBS, PASSTHROUGH
+from mfaenv.verbs import EVAL_VERBS, PASSTHROUGH
 
 COMPLETIONS = Path(__file__).resolve().parent.parent / "completions"
 MFAENV_VERBS = sorted(verb for verb in PASSTHROUGH if not verb.startswith("-"))
@@ -61,28 +63,10 @@ def thousand_profiles(home: Home) -> dict[str, str]:
     return dict(os.environ)
 
 
-def bash_call(line: str) -> str:
-    """The call bash makes on a tab at the end of ``line``, and the words it offers."""
-    words = line.split(" ")
-    return (
-        f"COMP_WORDS=({shlex.join(words)}); COMP_CWORD={len(words) - 1}\n"
-        f"_mfa {shlex.join([words[0], words[-1], words[-2]])}\n"
-        'printf "%s\\n" ${COMPREPLY[@]+"${COMPREPLY[@]}"}\n'
-    )
-
-
-def bash_complete(line: str, env: dict[str, str], shell: str = "bash") -> list[str]:
-    """The words bash offers for ``line``, from the function it calls on a tab, as it calls it."""
-    result = run_shell(shell, f"{init_command(shell)}\n{bash_call(line)}", env)
-    assert result.returncode == 0, result.stderr
-    return sorted(filter(None, result.stdout.splitlines()))
-
-
-def fish_complete(line: str, env: dict[str, str], shell: str = "fish") -> list[str]:
-    script = f"{init_command(shell)}; complete -C {line!r}"
-    result = run_shell(shell, script, env)
-    assert result.returncode == 0, result.stderr
-    return sorted(entry.split("\t")[0] for entry in result.stdout.splitlines())
+def render_completions(shell: str) -> str:
+    """The completion file as a user installs it on its own: python -m mfaenv.completion."""
+    command = [sys.executable, "-m", "mfaenv.completion", shell]
+    return subprocess.run(command, capture_output=True, text=True, check=True).stdout
 
 
 def zsh_profiles(env: dict[str, str]) -> list[str]:
@@ -324,11 +308,15 @@ def test_zsh_completes_in_a_terminal(
 def test_zsh_completes_whichever_comes_first(
     setup: str, aws_files: dict[str, str], tmp_path: Path
 ) -> None:
+    functions = tmp_path / "functions"
+    functions.mkdir()
+    (functions / "_mfa").write_text(render_completions("zsh"))
     rc = {
         "init after compinit": f"{compinit(tmp_path)}\n{init_command('zsh')}",
         "init before compinit": f"{init_command('zsh')}\n{compinit(tmp_path)}",
-        # Installed on its own: _mfa in a directory of $fpath, no init line.
-        "fpath only": f"fpath=({shlex.quote(str(COMPLETIONS))} $fpath)\n{compinit(tmp_path)}",
+        # Installed on its own (python -m mfaenv.completion zsh): _mfa in a directory of
+        # $fpath, no init line.
+        "fpath only": f"fpath=({shlex.quote(str(functions))} $fpath)\n{compinit(tmp_path)}",
     }[setup]
     shell_terminal = terminal("zsh", tmp_path, aws_files, rc)
     try:
@@ -424,9 +412,15 @@ def test_no_process_starts_on_a_tab(
     assert [call for call in between if starts_a_process(call)] == []
 
 
-def test_the_completion_files_pass_their_shells_own_checks() -> None:
-    subprocess.run([need("shellcheck"), "--shell=bash", str(COMPLETIONS / "mfa.bash")], check=True)
-    subprocess.run([need("bash"), "-n", str(COMPLETIONS / "mfa.bash")], check=True)
-    subprocess.run([need("zsh"), "-n", str(COMPLETIONS / "_mfa")], check=True)
-    subprocess.run([need("fish"), "--no-execute", str(COMPLETIONS / "mfa.fish")], check=True)
-    subprocess.run([need("fish_indent"), "--check", str(COMPLETIONS / "mfa.fish")], check=True)
+def test_the_completion_files_pass_their_shells_own_checks(tmp_path: Path) -> None:
+    """The files as init fills them in from the table of verbs."""
+    filled = {}
+    for shell in ("bash", "zsh", "fish"):
+        filled[shell] = tmp_path / shell
+        filled[shell].write_text(render_completions(shell))
+        assert re.findall("@[A-Z_]+@", filled[shell].read_text()) == []
+    subprocess.run([need("shellcheck"), "--shell=bash", str(filled["bash"])], check=True)
+    subprocess.run([need("bash"), "-n", str(filled["bash"])], check=True)
+    subprocess.run([need("zsh"), "-n", str(filled["zsh"])], check=True)
+    subprocess.run([need("fish"), "--no-execute", str(filled["fish"])], check=True)
+    subprocess.run([need("fish_indent"), "--check", str(filled["fish"])], check=True)

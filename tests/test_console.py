@@ -27,8 +27,8 @@ from fakeaws import (
     signin_token_reply,
 )
 
-from mfaenv import Args
 from mfaenv.console import NOT_A_ROLE, destination, federation_endpoint
+from mfaenv.verbs import Args
 
 ADMIN = "arn:aws:iam::210987654321:role/Admin"
 DEPLOY = "arn:aws:iam::333344445555:role/Deploy"

@@ -48,11 +48,12 @@ CORE = {
     "mfaenv",
     "mfaenv.cli",
     "mfaenv.clock",
-    "mfaenv.commands",
+    "mfaenv.commands",  # the package; each test allows its own verb's module (verb())
     "mfaenv.env",
     "mfaenv.errors",
     "mfaenv.shells",
     "mfaenv.timefmt",
+    "mfaenv.verbs",
 }
 JSON = {
     "json",
@@ -99,6 +100,11 @@ NEVER = ("argparse", "boto3", "botocore", "dataclasses", "typing", "inspect", "p
          "threading", "mfaenv.parser", "mfaenv.aws", "mfaenv.config", "mfaenv.totp")  # fmt: skip
 
 
+def verb(name: str) -> set[str]:
+    """The module of one verb: a hot path imports its own and no other's."""
+    return {f"mfaenv.commands.{name}"}
+
+
 def probe(*argv: str, env: dict[str, str]) -> tuple[int, set[str]]:
     result = subprocess.run(
         [sys.executable, "-S", "-c", PROBE, CHECKOUT, *argv],
@@ -122,18 +128,23 @@ def assert_imports(added: set[str], allowed: set[str]) -> None:
 def test_init_imports_only_the_core(shell: str) -> None:
     status, added = probe("init", shell, env=dict(os.environ))
     assert status == 0
-    assert_imports(added, STARTUP | CORE)
+    # The completions' words, from the table of verbs.
+    assert_imports(added, STARTUP | CORE | verb("init") | {"mfaenv.completion"})
 
 
 def test_prompt_and_status_import_only_the_core() -> None:
     env = dict(os.environ, MFAENV_PROFILE="dev", MFAENV_EXPIRES=str(int(time.time()) + 3600))
-    for argv, extra in ((["prompt"], {"mfaenv.prompt"}), (["status"], set())):
+    status_text = verb("status") | {"mfaenv.card"}
+    for argv, extra in (
+        (["prompt"], verb("prompt") | {"mfaenv.prompt"}),
+        (["status"], status_text),
+    ):
         status, added = probe(*argv, env=env)
         assert status == 0
         assert_imports(added, STARTUP | CORE | extra)
     status, added = probe("status", "--json", env=env)
     assert status == 0
-    assert_imports(added, STARTUP | CORE | JSON)
+    assert_imports(added, STARTUP | CORE | verb("status") | JSON)
 
 
 def test_off_imports_only_the_core_and_the_json_accelerator() -> None:
@@ -146,7 +157,7 @@ def test_off_imports_only_the_core_and_the_json_accelerator() -> None:
     )
     status, added = probe("sh-off", "--shell", "bash", env=env)
     assert status == 0
-    assert_imports(added, STARTUP | CORE | FAST_JSON | {"mfaenv.profilefollow"})
+    assert_imports(added, STARTUP | CORE | verb("off") | FAST_JSON | {"mfaenv.profilefollow"})
 
 
 @pytest.fixture
@@ -174,7 +185,7 @@ def test_reusing_a_cached_session_imports_no_aws_library(
 ) -> None:
     status, added = probe(*argv, env=cached)
     assert status == 0
-    assert_imports(added, STARTUP | CORE | FAST_JSON | REUSE)
+    assert_imports(added, STARTUP | CORE | verb("on") | FAST_JSON | REUSE)
 
 
 def test_credential_process_with_a_cached_session_imports_no_aws_library(
@@ -182,7 +193,7 @@ def test_credential_process_with_a_cached_session_imports_no_aws_library(
 ) -> None:
     status, added = probe("credential-process", "--profile", "default", env=cached)
     assert status == 0
-    assert_imports(added, STARTUP | CORE | FAST_JSON | REUSE)
+    assert_imports(added, STARTUP | CORE | verb("credential_process") | FAST_JSON | REUSE)
 
 
 def test_the_unusual_forms_still_reach_argparse() -> None:
