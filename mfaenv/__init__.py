@@ -1,7 +1,8 @@
 """mfaenv: MFA-protected AWS access keys in one word of shell.
 
 The package itself holds only the version: every hot path loads this module, so it
-imports nothing. The verbs, their options and ``Args`` live in ``mfaenv.verbs``.
+imports nothing. The verbs, their options and the parsed command line live in
+``mfaenv.verbs``.
 """
 
 from __future__ import annotations

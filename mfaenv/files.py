@@ -42,7 +42,7 @@ def _xdg(variable: str, fallback: str) -> str:
     return value if os.path.isabs(value) else os.path.expanduser(fallback)
 
 
-def _xdg_platform() -> bool:
+def xdg_platform() -> bool:
     return sys.platform.startswith(("linux", "freebsd", "openbsd", "netbsd"))
 
 
@@ -55,7 +55,7 @@ def cache_dir() -> str:
 
 def home_cache_dir() -> str:
     """``$XDG_CACHE_HOME/mfaenv`` (``~/.cache/mfaenv``); platformdirs' answer elsewhere."""
-    if _xdg_platform():
+    if xdg_platform():
         return os.path.join(_xdg("XDG_CACHE_HOME", "~/.cache"), APP)
     from platformdirs import user_cache_dir
 
@@ -64,7 +64,7 @@ def home_cache_dir() -> str:
 
 def config_dir() -> str:
     """``$XDG_CONFIG_HOME/mfaenv`` (``~/.config/mfaenv``); platformdirs' answer elsewhere."""
-    if _xdg_platform():
+    if xdg_platform():
         return os.path.join(_xdg("XDG_CONFIG_HOME", "~/.config"), APP)
     from platformdirs import user_config_dir
 

@@ -128,8 +128,10 @@ def assert_imports(added: set[str], allowed: set[str]) -> None:
 def test_init_imports_only_the_core(shell: str) -> None:
     status, added = probe("init", shell, env=dict(os.environ))
     assert status == 0
-    # The completions' words, from the table of verbs.
-    assert_imports(added, STARTUP | CORE | verb("init") | {"mfaenv.completion"})
+    # The completions' words, from the table of verbs; where the config is.
+    assert_imports(
+        added, STARTUP | CORE | verb("init") | {"mfaenv.completion", "mfaenv.files", "errno"}
+    )
 
 
 def test_prompt_and_status_import_only_the_core() -> None:

@@ -55,15 +55,12 @@ def run(args: Args, clock: Clock) -> int:
 
 def _may_want_auto() -> bool:
     """Whether the config may say ``auto = true`` (mfaenv.autostart): a look at its text,
-    found as mfaenv.files finds it (MFAENV_CONFIG, else in XDG_CONFIG_HOME when that is an
-    absolute path), so init imports nothing more for everyone else."""
-    path = os.environ.get("MFAENV_CONFIG", "")
-    if not path:
-        if not sys.platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
-            return True  # platformdirs places it: autostart finds it
-        home = os.environ.get("XDG_CONFIG_HOME", "").strip()
-        home = home if os.path.isabs(home) else os.path.expanduser("~/.config")
-        path = os.path.join(home, "mfaenv", "config.toml")
+    at the path mfaenv.files gives, so init reads no TOML for everyone else."""
+    from mfaenv import files
+
+    if not os.environ.get("MFAENV_CONFIG") and not files.xdg_platform():
+        return True  # platformdirs places it (not imported here): autostart finds it
+    path = files.config_path()
     try:
         with open(path, "rb") as handle:
             return b"auto" in handle.read(256 * 1024)
