@@ -23,7 +23,8 @@ from mfaenv.env import (
     session_expires,
     session_values,
 )
-from mfaenv.errors import MfaEnvError, printable, warn
+from mfaenv.errors import MfaEnvError, warn
+from mfaenv.printable import printable
 from mfaenv.shells import get_shell
 from mfaenv.timefmt import format_remaining, remaining
 

@@ -26,8 +26,9 @@ import threading
 
 from mfaenv import jsontext
 from mfaenv.cache import Cache
-from mfaenv.errors import MfaEnvError, printable, warn
+from mfaenv.errors import MfaEnvError, warn
 from mfaenv.login import RENEW_MARGIN, Login
+from mfaenv.printable import printable
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -51,6 +51,7 @@ CORE = {
     "mfaenv.commands",
     "mfaenv.env",
     "mfaenv.errors",
+    "mfaenv.printable",  # the terminal escaping that errors.warn and shells use
     "mfaenv.shells",
     "mfaenv.timefmt",
 }
