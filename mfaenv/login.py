@@ -348,7 +348,7 @@ class Login:
         """A new role session chained from the source profile's cached MFA session, which
         needs no code (so no terminal) while that session lives at all; None when the
         request is no chained role or that MFA session is not cached or has ended."""
-        from mfaenv.limits import DIRECT
+        from mfaenv.rolemodes import DIRECT
 
         if self.cached_without_role(request):
             return None
@@ -594,7 +594,7 @@ class Login:
 
     def new_session(self, request: Request, source: Source | None) -> Session:
         """A GetSessionToken session: the MFA session itself."""
-        from mfaenv.limits import MFA, session_length
+        from mfaenv.rolemodes import MFA, session_length
 
         gateway = self.use_key_profile(request.profile, request.explicit_profile)
         aws_profile, region = self.exported_profile(gateway)
@@ -645,7 +645,7 @@ class Login:
     def role_mode(self, role: RoleSpec) -> tuple[str, str | None]:
         """How ``role`` is assumed, CHAIN or DIRECT; for role_mode "auto", also the line
         that says which it took."""
-        from mfaenv.limits import AUTO, CHAIN, auto_mode
+        from mfaenv.rolemodes import AUTO, CHAIN, auto_mode
 
         settings = self.config().profile(self.request.profile)
         mode = settings.role_mode or CHAIN
@@ -661,7 +661,7 @@ class Login:
         chains while the length fits the chaining limit, and says which it took."""
         from dataclasses import replace
 
-        from mfaenv.limits import DIRECT, session_length
+        from mfaenv.rolemodes import DIRECT, session_length
 
         request = self.request
         settings = self.config().profile(request.profile)
