@@ -237,7 +237,7 @@ def _region_of(profile: str, environ: Mapping[str, str]) -> str:
     then the config), else us-east-1."""
     if environ.get("AWS_REGION"):
         return environ["AWS_REGION"]
-    from mfaenv.aws import Gateway
+    from mfaenv.gateway import Gateway
 
     try:
         return Gateway(profile, explicit=True).region

@@ -22,8 +22,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
     from typing import Any
 
-    from mfaenv.aws import Gateway, LongLivedKey, RoleSpec
+    from mfaenv.awsprofile import LongLivedKey, RoleSpec
     from mfaenv.config import Config
+    from mfaenv.gateway import Gateway
     from mfaenv.keystore import KeyStore
     from mfaenv.totp import Source
 
@@ -148,7 +149,7 @@ class Login:
     def gateway(self) -> Gateway:
         """The AWS gateway, pointed at the requested profile until a step retargets it."""
         if self._gateway is None:
-            from mfaenv.aws import Gateway
+            from mfaenv.gateway import Gateway
 
             self._gateway = Gateway(
                 self.request.profile, explicit=self.request.explicit_profile, environ=self.environ
@@ -190,7 +191,7 @@ class Login:
         if self._key is None:
             store = self.key_store()
             if store is not None:
-                from mfaenv.aws import LongLivedKey
+                from mfaenv.awsprofile import LongLivedKey
 
                 self._key = LongLivedKey(store.read(), str(store))
                 return self._key
@@ -221,7 +222,7 @@ class Login:
     def role(self) -> RoleSpec | None:
         """The role to assume: --role, or the requested profile's role_arn."""
         if self.request.role is not None:
-            from mfaenv.aws import RoleSpec
+            from mfaenv.awsprofile import RoleSpec
 
             return RoleSpec(
                 role_arn=self.request.role,

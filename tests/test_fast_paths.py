@@ -97,7 +97,8 @@ REUSE = {
 }
 NEVER = ("argparse", "boto3", "botocore", "dataclasses", "typing", "inspect", "pathlib",
          "subprocess", "platformdirs", "urllib", "tempfile", "traceback", "secrets", "shlex",
-         "threading", "mfaenv.parser", "mfaenv.aws", "mfaenv.config", "mfaenv.totp")  # fmt: skip
+         "threading", "mfaenv.parser", "mfaenv.gateway", "mfaenv.awsprofile",
+         "mfaenv.awserrors", "mfaenv.config", "mfaenv.totp")  # fmt: skip
 
 
 def probe(*argv: str, env: dict[str, str]) -> tuple[int, set[str]]:
