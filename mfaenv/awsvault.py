@@ -16,7 +16,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
-    from mfaenv.aws import Gateway
+    from mfaenv.gateway import Gateway
     from mfaenv.totp import Source
 
 KEY = "mfa_process"

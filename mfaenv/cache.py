@@ -15,8 +15,9 @@ from __future__ import annotations
 import os
 
 from mfaenv.clock import SYSTEM, Clock
-from mfaenv.errors import MfaEnvError, debug, printable, warn
+from mfaenv.errors import MfaEnvError, debug, warn
 from mfaenv.files import UntrustedFile, cache_dir, private_dir, read_private, write_private
+from mfaenv.printable import printable
 from mfaenv.session import Session, fingerprint
 
 TYPE_CHECKING = False

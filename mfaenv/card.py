@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from mfaenv.errors import printable
+from mfaenv.printable import printable
 from mfaenv.timefmt import format_remaining, remaining
 
 

@@ -1,7 +1,7 @@
 """``mfa console``: the AWS web console, signed in with the role session the shell holds.
 
 The AWS federation endpoint trades temporary credentials for a sign-in token
-(``Action=getSigninToken``), and a login URL with that token opens the console as the
+(``Action=getSigninToken``), and a sign-in URL with that token opens the console as the
 same role (the "custom identity broker" of the IAM User Guide). Only role sessions can
 be traded: AWS refuses GetSessionToken credentials, so a plain MFA session is refused
 here before any request. The token in the URL signs anyone in for 15 minutes: it is
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from mfaenv.session import Session
     from mfaenv.verbs import Args
 
-# Where the tests point the federation URL (both the token request and the login URL).
+# Where the tests point the federation URL (both the token request and the sign-in URL).
 ENDPOINT_ENV = "MFAENV_FEDERATION_ENDPOINT"
 TIMEOUT = 10
 # A sign-in token is a few KiB; an answer beyond this is not one.
@@ -140,7 +140,7 @@ def open_command(args: Args) -> list[str] | None:
 
 def role_mode(config: Config, profile: str) -> str:
     """``chain`` or ``direct``, as ``Login.role_session`` chooses for ``profile``."""
-    from mfaenv.limits import CHAIN
+    from mfaenv.rolemodes import CHAIN
 
     return config.profile(profile).role_mode or CHAIN
 
@@ -161,7 +161,7 @@ def check_duration_allowed(
     lasts as long as the credentials. Only ``direct`` role sessions (AssumeRole signed
     by the IAM user's long-lived key) may ask for a length.
     """
-    from mfaenv.limits import DIRECT
+    from mfaenv.rolemodes import DIRECT
 
     if duration is not None and mode != DIRECT and configured == DIRECT:
         raise MfaEnvError(
@@ -237,7 +237,7 @@ def _region_of(profile: str, environ: Mapping[str, str]) -> str:
     then the config), else us-east-1."""
     if environ.get("AWS_REGION"):
         return environ["AWS_REGION"]
-    from mfaenv.aws import Gateway
+    from mfaenv.gateway import Gateway
 
     try:
         return Gateway(profile, explicit=True).region
@@ -373,7 +373,7 @@ def signin_token(endpoint: str, session: Session, duration: int | None) -> str:
     return token
 
 
-def login_url(endpoint: str, token: str, page: str) -> str:
+def signin_url(endpoint: str, token: str, page: str) -> str:
     query = {"Action": "login", "Issuer": ISSUER, "Destination": page, "SigninToken": token}
     return f"{endpoint}?{urllib.parse.urlencode(query)}"
 
@@ -422,7 +422,7 @@ def run(args: Args, state: ShellState, clock: Clock) -> int:
     page = destination(args, region)
     endpoint = federation_endpoint(region, state.environ)
     token = signin_token(endpoint, session, duration)
-    url = login_url(endpoint, token, page)
+    url = signin_url(endpoint, token, page)
     left = format_remaining(remaining(session.expires, clock.now()))
     length = f"for {format_duration(duration)}" if duration else f"until the role ends in {left}"
     if args.print_url:

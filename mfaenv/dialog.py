@@ -15,7 +15,8 @@ import os
 import sys
 
 from mfaenv.clock import SYSTEM, Clock
-from mfaenv.errors import MfaEnvError, printable
+from mfaenv.errors import MfaEnvError
+from mfaenv.printable import printable
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

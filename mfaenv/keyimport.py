@@ -28,9 +28,9 @@ def import_keys(
     from pathlib import Path
 
     from mfaenv import awsfiles
-    from mfaenv.aws import Gateway
     from mfaenv.config import set_profile_values
     from mfaenv.files import config_path, write_private
+    from mfaenv.gateway import Gateway
 
     credentials_file = awsfiles.read_credentials(clock)
     path = credentials_file.path

@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from mfaenv import awsfiles
-from mfaenv.aws import Gateway, LongLivedKey
+from mfaenv.awsprofile import LongLivedKey
 from mfaenv.errors import MfaEnvError, warn
+from mfaenv.gateway import Gateway
 from mfaenv.session import Credentials
 
 SUFFIXES = ("-nomfa", "-long-term")

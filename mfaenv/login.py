@@ -22,8 +22,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
     from typing import Any
 
-    from mfaenv.aws import Gateway, LongLivedKey, RoleSpec
+    from mfaenv.awsprofile import LongLivedKey, RoleSpec
     from mfaenv.config import Config
+    from mfaenv.gateway import Gateway
     from mfaenv.keystore import KeyStore
     from mfaenv.totp import Source
 
@@ -148,7 +149,7 @@ class Login:
     def gateway(self) -> Gateway:
         """The AWS gateway, pointed at the requested profile until a step retargets it."""
         if self._gateway is None:
-            from mfaenv.aws import Gateway
+            from mfaenv.gateway import Gateway
 
             self._gateway = Gateway(
                 self.request.profile, explicit=self.request.explicit_profile, environ=self.environ
@@ -190,7 +191,7 @@ class Login:
         if self._key is None:
             store = self.key_store()
             if store is not None:
-                from mfaenv.aws import LongLivedKey
+                from mfaenv.awsprofile import LongLivedKey
 
                 self._key = LongLivedKey(store.read(), str(store))
                 return self._key
@@ -221,7 +222,7 @@ class Login:
     def role(self) -> RoleSpec | None:
         """The role to assume: --role, or the requested profile's role_arn."""
         if self.request.role is not None:
-            from mfaenv.aws import RoleSpec
+            from mfaenv.awsprofile import RoleSpec
 
             return RoleSpec(
                 role_arn=self.request.role,
@@ -348,7 +349,7 @@ class Login:
         """A new role session chained from the source profile's cached MFA session, which
         needs no code (so no terminal) while that session lives at all; None when the
         request is no chained role or that MFA session is not cached or has ended."""
-        from mfaenv.limits import DIRECT
+        from mfaenv.rolemodes import DIRECT
 
         if self.cached_without_role(request):
             return None
@@ -594,7 +595,7 @@ class Login:
 
     def new_session(self, request: Request, source: Source | None) -> Session:
         """A GetSessionToken session: the MFA session itself."""
-        from mfaenv.limits import MFA, session_length
+        from mfaenv.rolemodes import MFA, session_length
 
         gateway = self.use_key_profile(request.profile, request.explicit_profile)
         aws_profile, region = self.exported_profile(gateway)
@@ -645,7 +646,7 @@ class Login:
     def role_mode(self, role: RoleSpec) -> tuple[str, str | None]:
         """How ``role`` is assumed, CHAIN or DIRECT; for role_mode "auto", also the line
         that says which it took."""
-        from mfaenv.limits import AUTO, CHAIN, auto_mode
+        from mfaenv.rolemodes import AUTO, CHAIN, auto_mode
 
         settings = self.config().profile(self.request.profile)
         mode = settings.role_mode or CHAIN
@@ -661,7 +662,7 @@ class Login:
         chains while the length fits the chaining limit, and says which it took."""
         from dataclasses import replace
 
-        from mfaenv.limits import DIRECT, session_length
+        from mfaenv.rolemodes import DIRECT, session_length
 
         request = self.request
         settings = self.config().profile(request.profile)

@@ -12,8 +12,9 @@ import json
 import time
 
 from mfaenv.cache import Cache
-from mfaenv.errors import MfaEnvError, debug, printable
+from mfaenv.errors import MfaEnvError, debug
 from mfaenv.files import UntrustedFile
+from mfaenv.printable import printable
 from mfaenv.timefmt import format_remaining, remaining
 
 TYPE_CHECKING = False

@@ -35,7 +35,8 @@ from mfaenv.env import (
     requested_profile,
     seen_after,
 )
-from mfaenv.errors import MfaEnvError, printable, warn
+from mfaenv.errors import MfaEnvError, warn
+from mfaenv.printable import printable
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

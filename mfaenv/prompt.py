@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from mfaenv.env import Held
-from mfaenv.errors import printable
+from mfaenv.printable import printable
 from mfaenv.timefmt import format_remaining, remaining
 
 TYPE_CHECKING = False

@@ -16,8 +16,9 @@ import os
 
 from mfaenv.cache import Cache
 from mfaenv.env import SESSION, ShellState
-from mfaenv.errors import MfaEnvError, printable
+from mfaenv.errors import MfaEnvError
 from mfaenv.files import write_private
+from mfaenv.printable import printable
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

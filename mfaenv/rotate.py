@@ -14,11 +14,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from mfaenv import awsfiles
-from mfaenv.aws import ENVIRONMENT, Gateway
 from mfaenv.awsfiles import CONFIG, SHARED_CREDENTIALS, key_location
+from mfaenv.awsprofile import ENVIRONMENT
 from mfaenv.cache import Cache
 from mfaenv.clock import SYSTEM, Clock
 from mfaenv.errors import MfaEnvError, warn
+from mfaenv.gateway import Gateway
 from mfaenv.keystore import KeyStore
 from mfaenv.login import Login, Request
 from mfaenv.session import Credentials, fingerprint

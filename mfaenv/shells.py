@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 from abc import ABC, abstractmethod
 
-from mfaenv.errors import INVISIBLE, MfaEnvError
+from mfaenv.errors import MfaEnvError
+from mfaenv.printable import INVISIBLE
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ class Shell(ABC):
     @abstractmethod
     def invisible_table(self) -> str:
         """``INVISIBLE`` as the words the prompt code loops over to show names as
-        ``mfaenv.errors.printable`` does."""
+        ``mfaenv.printable.printable`` does."""
 
     @abstractmethod
     def invisible_class(self) -> str:

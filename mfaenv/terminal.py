@@ -39,7 +39,7 @@ def ask_code(serial: str, what: str = "MFA code", profile: str | None = None) ->
 
     if os.environ.get("MFAENV_NO_PROMPT") == "1":
         return None
-    from mfaenv.errors import printable
+    from mfaenv.printable import printable
 
     whose = f"profile {printable(profile)!r}, device " if profile is not None else ""
     line = talk_to_terminal(f"mfaenv: {what} for {whose}{printable(serial)}: ", answer=True)

@@ -102,7 +102,7 @@ end
 # nor one with U+202E read backwards. No process; the replacements run only for a name that
 # is not plain printable ASCII: control characters first, the newline before them, so that
 # no later command substitution splits the text; then the characters of
-# mfaenv.errors.INVISIBLE that the name has (list and class filled in by mfaenv init).
+# mfaenv.printable.INVISIBLE that the name has (list and class filled in by mfaenv init).
 function __mfaenv_visible
     set -l text $argv[1]
     if string match -qr '[^\x20-\x7e]' -- $text

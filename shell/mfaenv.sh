@@ -80,7 +80,7 @@ __mfaenv_visible() {
     @EMULATE@
     \builtin local __mfaenv_rest="$1" __mfaenv_head __mfaenv_hex __mfaenv_pair
     __mfaenv_visible_text=
-    # First the characters of mfaenv.errors.INVISIBLE (their class and CHAR=ESCAPE pairs
+    # First the characters of mfaenv.printable.INVISIBLE (their class and CHAR=ESCAPE pairs
     # are filled in by mfaenv init), where the name has any.
     if [[ $__mfaenv_rest == *[@INVISIBLE_CLASS@]* ]]; then
         for __mfaenv_pair in @INVISIBLE@; do

@@ -51,6 +51,7 @@ CORE = {
     "mfaenv.commands",  # the package; each test allows its own verb's module (verb())
     "mfaenv.env",
     "mfaenv.errors",
+    "mfaenv.printable",  # the terminal escaping that errors.warn and shells use
     "mfaenv.shells",
     "mfaenv.timefmt",
     "mfaenv.verbs",
@@ -97,7 +98,8 @@ REUSE = {
 }
 NEVER = ("argparse", "boto3", "botocore", "dataclasses", "typing", "inspect", "pathlib",
          "subprocess", "platformdirs", "urllib", "tempfile", "traceback", "secrets", "shlex",
-         "threading", "mfaenv.parser", "mfaenv.aws", "mfaenv.config", "mfaenv.totp")  # fmt: skip
+         "threading", "mfaenv.parser", "mfaenv.gateway", "mfaenv.awsprofile",
+         "mfaenv.awserrors", "mfaenv.config", "mfaenv.totp")  # fmt: skip
 
 
 def verb(name: str) -> set[str]:

@@ -37,8 +37,9 @@ from hypothesis import strategies as st
 
 from mfaenv.cache import Cache
 from mfaenv.env import decode_stash, encode_stash
-from mfaenv.errors import INVISIBLE, MfaEnvError, one_line
+from mfaenv.errors import MfaEnvError
 from mfaenv.files import UntrustedFile
+from mfaenv.printable import INVISIBLE, one_line
 from mfaenv.prompt import segment
 from mfaenv.session import Credentials, Session
 from mfaenv.shells import get_shell

@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 
 from mfaenv.errors import MfaEnvError
-from mfaenv.limits import CHAIN, DIRECT, MFA, check_duration, session_length
+from mfaenv.limits import check_duration
+from mfaenv.rolemodes import CHAIN, DIRECT, MFA, session_length
 from mfaenv.timefmt import (
     format_duration,
     format_remaining,

@@ -45,7 +45,9 @@ def run(args: Args, clock: Clock) -> int:
 def _serve(args: Args, state: ShellState, clock: Clock, command: list[str]) -> int:
     """``mfa exec --server``: the command gets a credential endpoint that renews
     (mfaenv.credserver), not keys."""
-    from mfaenv.credserver import Supplier, parse_listen, serve_command
+    from mfaenv.credendpoint import parse_listen
+    from mfaenv.credserver import serve_command
+    from mfaenv.credsupplier import Supplier
     from mfaenv.login import Login
 
     parse_listen(args.listen)  # a mistake is refused before a code is asked
