@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
     from mfaenv import Args
     from mfaenv.clock import Clock
-    from mfaenv.login import Request
+    from mfaenv.request import Request
     from mfaenv.session import Session
 
 
@@ -67,7 +67,7 @@ def _check_code(code: str | None) -> str | None:
 
 
 def build_request(args: Args, environ: Mapping[str, str]) -> Request:
-    from mfaenv.login import Request
+    from mfaenv.request import Request
 
     for option in ("profile", "duration", "serial", "totp", "role", "save_as"):
         value = getattr(args, option)
@@ -104,10 +104,10 @@ def build_request(args: Args, environ: Mapping[str, str]) -> Request:
 
 
 def _session(args: Args, state: ShellState, clock: Clock) -> Session:
-    from mfaenv.login import Login
+    from mfaenv.login import obtain_session
 
     request = build_request(args, state.without(SESSION))
-    return Login(request, state.without(SESSION), clock=clock).session()
+    return obtain_session(request, state.without(SESSION), clock=clock)[0]
 
 
 # --- the verbs --------------------------------------------------------------------------
@@ -157,20 +157,21 @@ def _may_want_auto() -> bool:
 
 
 def on(args: Args, clock: Clock) -> int:
+    from mfaenv.cache import Cache
     from mfaenv.follow import holding
-    from mfaenv.login import Login
+    from mfaenv.login import obtain_session
 
     shell = get_shell(str(args.shell))
     state = ShellState.from_process()
     state.stash_with(SESSION)  # a stash too large to hand back: refused before a code is spent
     request = build_request(args, state.without(SESSION))
-    login = Login(request, state.without(SESSION), clock=clock)
-    session = login.session()
+    cache = Cache(clock=clock)
+    session, reused = obtain_session(request, state.without(SESSION), clock=clock, cache=cache)
     # The shell follows this cache name from this session on (mfaenv.follow).
-    emit(shell.render(holding(state, session, login.cache.marker_path(request.cache_name))))
+    emit(shell.render(holding(state, session, cache.marker_path(request.cache_name))))
     left = format_remaining(remaining(session.expires, clock.now()))
     role = f" as {session.role_label}" if session.role_label else ""
-    what = "reused the cached MFA session" if login.reused else "MFA session"
+    what = "reused the cached MFA session" if reused else "MFA session"
     warn(f"{what} for profile {session.profile!r}{role}, {left} left")
     return 0
 
@@ -202,32 +203,32 @@ def exec_(args: Args, clock: Clock) -> int:
 def _exec_server(args: Args, state: ShellState, clock: Clock, command: list[str]) -> int:
     """``mfa exec --server``: the command gets a credential endpoint that renews
     (mfaenv.credserver), not keys."""
+    from mfaenv.cache import Cache
     from mfaenv.credserver import Supplier, parse_listen, serve_command
-    from mfaenv.login import Login
+    from mfaenv.login import obtain_session
 
     parse_listen(args.listen)  # a mistake is refused before a code is asked
     environ = state.without(SESSION)
     request = build_request(args, environ)
-    login = Login(request, environ, clock=clock)
-    session = login.session()
+    cache = Cache(clock=clock)
+    session, _ = obtain_session(request, environ, clock=clock, cache=cache)
     change = state.apply(SESSION, session_values(session))
     # --save-as is done now, not again for the cached session at each request; new
     # sessions still go where it is saved (mfaenv.saveas).
     later = request.replace(save_as=None)
-    supplier = Supplier(later, environ, login.cache, clock, session)
+    supplier = Supplier(later, environ, cache, clock, session)
     return serve_command(command, state.after(change).environ, supplier, args.listen, clock)
 
 
 def credential_process(args: Args, clock: Clock) -> int:
     from mfaenv import jsontext
-    from mfaenv.login import SHORT_FOR_SDKS, Login
+    from mfaenv.login import lasting_session
+    from mfaenv.reuse import SHORT_FOR_SDKS
 
     state = ShellState.from_process()
     request = build_request(args, state.without(SESSION))
-    login = Login(request, state.without(SESSION), clock=clock)
-    login.serving_sdk = True
-    session = login.lasting_session()
-    if not login.reused and session.expires - clock.now() < SHORT_FOR_SDKS:
+    session, reused = lasting_session(request, state.without(SESSION), clock=clock)
+    if not reused and session.expires - clock.now() < SHORT_FOR_SDKS:
         warn(
             f"this session lasts {format_remaining(remaining(session.expires, clock.now()))}: "
             "SDKs run credential_process before every request when a session is shorter "
@@ -304,10 +305,11 @@ def profile(args: Args, clock: Clock) -> int:
     def cached(environ: Mapping[str, str]) -> Session | None:
         """What `mfa` with no code would reuse in a shell of ``environ``."""
         from mfaenv import Args
-        from mfaenv.login import Login
+        from mfaenv.cache import Cache
+        from mfaenv.reuse import cached_session
 
         request = build_request(Args("sh-on"), environ)
-        return Login(request, environ, clock=clock).reuse(request)[0]
+        return cached_session(Cache(clock=clock), request, environ)[0]
 
     emit(shell.render(profile_change(state, held_from_process() or "", clock, cached)))
     return 0
@@ -382,8 +384,8 @@ def status(args: Args, clock: Clock) -> int:
 
 def enroll(args: Args, clock: Clock) -> int:
     from mfaenv.enroll import enroll as enroll_device
-    from mfaenv.login import Request
     from mfaenv.profilefollow import acted_on_profile
+    from mfaenv.request import Request
     from mfaenv.totp import Source
 
     state = ShellState.from_process()
@@ -400,8 +402,8 @@ def enroll(args: Args, clock: Clock) -> int:
 
 
 def rotate_key(args: Args, clock: Clock) -> int:
-    from mfaenv.login import Request
     from mfaenv.profilefollow import acted_on_profile
+    from mfaenv.request import Request
     from mfaenv.rotate import rotate_key as rotate
 
     state = ShellState.from_process()
