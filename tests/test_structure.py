@@ -16,9 +16,9 @@ from pathlib import Path
 import mfaenv
 
 PACKAGE = Path(mfaenv.__file__).resolve().parent
-# A ratchet: today's largest module (login, 820 lines) may shrink, never grow, and none may
+# A ratchet: today's largest module (aws, 604 lines) may shrink, never grow, and none may
 # pass it; the aim is 450, which a later change reaches, lowering this as it goes.
-MAX_LINES = 820
+MAX_LINES = 604
 
 
 def module_name(path: Path) -> str:
