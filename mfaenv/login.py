@@ -40,21 +40,21 @@ def obtain_session(
     --save-as asks. ``environ``: the caller's environment without any MFA session in it;
     ``serving_sdk``: for credential_process or the credential server."""
     cache = Cache(clock=clock) if cache is None else cache
-    found = _cached(request, environ, cache, margin)
-    if found[0] is not None:
-        return found[0], True
+    cached, reason = _cached(request, environ, cache, margin)
+    if cached is not None:
+        return cached, True
     from mfaenv.context import LoginContext
 
     context = LoginContext(request, environ, cache=cache, clock=clock, serving_sdk=serving_sdk)
-    return _new(context, margin, found[1])
+    return _new(context, margin, reason)
 
 
 def obtain(context: LoginContext, margin: int = REUSE_MARGIN) -> tuple[Session, bool]:
-    """``obtain_session`` with what is open already."""
-    found = _cached(context.request, context.environ, context.cache, margin)
-    if found[0] is not None:
-        return found[0], True
-    return _new(context, margin, found[1])
+    """``obtain_session`` with what is open already (console, rotate, renew)."""
+    cached, reason = _cached(context.request, context.environ, context.cache, margin)
+    if cached is not None:
+        return cached, True
+    return _new(context, margin, reason)
 
 
 def _cached(
