@@ -24,8 +24,10 @@ if TYPE_CHECKING:
 def auto_start(shell: Shell, clock: Clock) -> str:
     """The code that puts this new shell into its profile's cached session, or ""."""
     from mfaenv import config
+    from mfaenv.cache import Cache
     from mfaenv.follow import holding
-    from mfaenv.login import Login, Request
+    from mfaenv.request import Request
+    from mfaenv.reuse import cached_session
 
     state = ShellState.from_process()
     if state.active(SESSION):
@@ -41,11 +43,11 @@ def auto_start(shell: Shell, clock: Clock) -> str:
     if not (settings.auto if wanted is None else wanted):
         return ""
     request = Request(profile=profile, explicit_profile=False)
-    login = Login(request, state.without(SESSION), clock=clock)
-    session, _ = login.reuse(request)
+    cache = Cache(clock=clock)
+    session, _ = cached_session(cache, request, state.without(SESSION))
     if session is None:
         return ""
-    change = holding(state, session, login.cache.marker_path(request.cache_name))
+    change = holding(state, session, cache.marker_path(request.cache_name))
     left = format_remaining(remaining(session.expires, clock.now()))
     warn(f"started in the cached MFA session of profile {profile!r}, {left} left")
     return shell.render(change)

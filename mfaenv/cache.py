@@ -37,7 +37,7 @@ LOCK_NOTE = "lock-holder"
 # A file in the cache larger than this is not ours.
 MAX_CACHE_FILE = 256 * 1024
 # Codes AWS accepted, per device: kept this long (longer than any code is worth anything to
-# AWS, and than login's CODE_MEMORY), and at most this many.
+# AWS, and than spend's CODE_MEMORY), and at most this many.
 CODES_KEPT_FOR = 10 * 60
 CODES_KEPT = 32
 

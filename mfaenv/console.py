@@ -139,7 +139,7 @@ def open_command(args: Args) -> list[str] | None:
 
 
 def role_mode(config: Config, profile: str) -> str:
-    """``chain`` or ``direct``, as ``Login.role_session`` chooses for ``profile``."""
+    """``chain`` or ``direct``, as ``newsession.role_session`` chooses for ``profile``."""
     from mfaenv.rolemodes import CHAIN
 
     return config.profile(profile).role_mode or CHAIN
@@ -250,8 +250,11 @@ def login_session(
 ) -> tuple[Session, str]:
     """The profile's cached role session, or a new one, as ``mfa --profile P`` (or
     ``--role ARN``) would get it; refused before any request when it is no role."""
-    from mfaenv.login import Login, Request
+    from mfaenv.context import LoginContext
+    from mfaenv.login import obtain
     from mfaenv.profilefollow import acted_on_profile
+    from mfaenv.request import Request
+    from mfaenv.reuse import cached_session
 
     for option in ("profile", "role", "totp"):
         value = getattr(args, option)
@@ -260,15 +263,16 @@ def login_session(
     environ = state.without(SESSION)
     profile, explicit = acted_on_profile(args.profile, state)  # in a session: the session's profile
     request = Request(profile=profile, explicit_profile=explicit, totp=args.totp, role=args.role)
-    login = Login(request, environ, clock=clock)
-    if login.role() is None:
+    context = LoginContext(request, environ, clock=clock)
+    if context.role() is None:
         raise MfaEnvError(f"profile {profile!r} assumes no role. {NOT_A_ROLE}")
-    cached, _ = login.reuse(request)  # the session served below, if cached: as it was made
-    configured = role_mode(login.config(), profile)
+    # The session served below, if cached: as it was made.
+    cached, _ = cached_session(context.cache, request, environ)
+    configured = role_mode(context.config, profile)
     mode = (cached.role_mode if cached else None) or configured
     check_duration_allowed(duration, mode, profile, "up to 1h", configured)
-    region = state.environ.get("AWS_REGION") or login.gateway().region
-    session = login.session()
+    region = state.environ.get("AWS_REGION") or context.gateway().region
+    session, _ = obtain(context)
     if session.role_arn is None:
         raise MfaEnvError(NOT_A_ROLE)
     return session, region

@@ -16,14 +16,15 @@ import threading
 from mfaenv.cache import Cache
 from mfaenv.credendpoint import refusal, response
 from mfaenv.errors import MfaEnvError, warn
-from mfaenv.login import RENEW_MARGIN, Login
+from mfaenv.login import obtain_session
+from mfaenv.reuse import RENEW_MARGIN, ended_session
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from mfaenv.clock import Clock
-    from mfaenv.login import Request
+    from mfaenv.request import Request
     from mfaenv.session import Session
 
 # Once no renewal is possible, a request tries again after this long (or on any change
@@ -113,11 +114,15 @@ class Supplier:
         self.told = None
         self._serve(session, self.clock.now())
 
-    def _login(self, margin: int) -> Login:
-        login = Login(self.request, self.environ, cache=self.cache, clock=self.clock)
-        login.margin = margin
-        login.serving_sdk = True
-        return login
+    def _obtain(self, margin: int) -> Session:
+        return obtain_session(
+            self.request,
+            self.environ,
+            clock=self.clock,
+            cache=self.cache,
+            margin=margin,
+            serving_sdk=True,
+        )[0]
 
     def _session(self) -> Session:
         """The cached session with more than RENEW_MARGIN left, else a renewed one (a role
@@ -125,14 +130,13 @@ class Supplier:
         what is left of the cached one (a role chained anew while the MFA session lasts),
         to its very end."""
         try:
-            return self._login(RENEW_MARGIN).session()
+            return self._obtain(RENEW_MARGIN)
         except MfaEnvError as err:
             renewing = err
-        login = self._login(0)
         try:
-            session = login.session()
+            session = self._obtain(0)
         except MfaEnvError as err:
-            raise MfaEnvError(login.ended(self.request) or str(err)) from None
+            raise MfaEnvError(ended_session(self.cache, self.request, 0) or str(err)) from None
         if session.expires <= self.clock.now():
             raise renewing
         return session

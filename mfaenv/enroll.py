@@ -17,9 +17,10 @@ from mfaenv import config as config_file
 from mfaenv.cache import Cache
 from mfaenv.children import child_environment
 from mfaenv.clock import SYSTEM, Clock
+from mfaenv.context import LoginContext
 from mfaenv.errors import MfaEnvError, warn
 from mfaenv.files import write_private
-from mfaenv.login import Login, Request
+from mfaenv.request import Request
 from mfaenv.terminal import ask_code, talk_to_terminal, terminal_available, wait_for_next_step
 from mfaenv.totp import Source
 
@@ -96,9 +97,9 @@ def enroll(
             "enrolling shows a QR code and asks for codes on a terminal; run it in one, "
             "or use --store pass:ENTRY or --store file:PATH"
         )
-    login = Login(request, environ, clock=clock)
-    aws = login.use_key_profile(request.profile, request.explicit_profile)
-    key = login.key().credentials
+    context = LoginContext(request, environ, clock=clock)
+    aws = context.use_key_profile(request.profile, request.explicit_profile)
+    key = context.key()[0].credentials
     identity = aws.caller_identity(key)
     user = identity.user_name
     if user is None:

@@ -159,7 +159,8 @@ def acted_on_profile(profile: str | None, state: ShellState) -> tuple[str, bool]
     acts on: ``profile`` (--profile); else, in a shell holding a session, the session's own
     profile (not ``default`` nor the AWS_PROFILE set aside), or for a role profile's session
     the profile whose keys assume it; else as ``env.requested_profile``."""
-    from mfaenv.login import Login, Request
+    from mfaenv.context import profile_role
+    from mfaenv.request import Request
 
     environ = state.without(SESSION)
     held = state.environ.get(SESSION.marker, "") if state.active(SESSION) else ""
@@ -167,7 +168,7 @@ def acted_on_profile(profile: str | None, state: ShellState) -> tuple[str, bool]
         return requested_profile(profile, environ)
     if Held(state.environ).role_arn:
         try:
-            role = Login(Request(profile=held, explicit_profile=True), environ).role()
+            role = profile_role(Request(profile=held, explicit_profile=True), environ)
         except MfaEnvError:
             role = None
         if role is not None:

@@ -50,7 +50,11 @@ def _margin(text: str) -> int:
 
 
 def _renew(cache: Cache, marker: str, margin: int, clock: Clock) -> None:
-    from mfaenv.login import Login, Request
+    from mfaenv.context import LoginContext
+    from mfaenv.login import obtain
+    from mfaenv.newsession import chained_role_session
+    from mfaenv.request import Request
+    from mfaenv.reuse import cached_session
 
     state = ShellState.from_process()
     name = cache.marker_name(marker)
@@ -67,22 +71,21 @@ def _renew(cache: Cache, marker: str, margin: int, clock: Clock) -> None:
         return
     # The length the held session was asked for, again: never a short one made 12 hours.
     request = request.replace(duration=_held_duration(cache, name))
-    login = Login(request, environ, cache=cache, clock=clock)
-    login.margin = margin
     cache.doing = (
         f"the background renewal of the MFA session of profile {profile!r} (process {os.getpid()})"
     )
-    cached, _ = login.reuse(request)
+    cached, _ = cached_session(cache, request, environ, margin)
     if cached is not None:
         return  # another shell or tool renewed it already
-    role_spec = login.role()
-    source = login.totp_source(role_spec.source_profile if role_spec else request.profile)
+    context = LoginContext(request, environ, cache=cache, clock=clock)
+    role_spec = context.role()
+    source = context.totp_source(role_spec.source_profile if role_spec else request.profile)
     if source is None:
         # A role chained from a cached MFA session needs no code; else none can be had:
         # the prompt says so when the session ends.
-        login.chained_role_session(request)
+        chained_role_session(context)
         return
-    login.session()
+    obtain(context, margin)
 
 
 def _held_duration(cache: Cache, name: str) -> int | None:

@@ -18,10 +18,12 @@ from mfaenv.awsfiles import CONFIG, SHARED_CREDENTIALS, key_location
 from mfaenv.awsprofile import ENVIRONMENT
 from mfaenv.cache import Cache
 from mfaenv.clock import SYSTEM, Clock
+from mfaenv.context import LoginContext
 from mfaenv.errors import MfaEnvError, warn
 from mfaenv.gateway import Gateway
 from mfaenv.keystore import KeyStore
-from mfaenv.login import Login, Request
+from mfaenv.login import obtain
+from mfaenv.request import Request
 from mfaenv.session import Credentials, fingerprint
 from mfaenv.terminal import talk_to_terminal, terminal_available
 
@@ -31,10 +33,10 @@ PROPAGATION_PAUSE = 2.0
 
 def rotate_key(request: Request, environ: Mapping[str, str], clock: Clock = SYSTEM) -> None:
     profile = request.profile
-    login = Login(request, environ, clock=clock)
-    session = login.session()
-    aws = login.use_key_profile(profile, request.explicit_profile)
-    key = login.key()
+    context = LoginContext(request, environ, clock=clock)
+    session, _ = obtain(context)
+    aws = context.use_key_profile(profile, request.explicit_profile)
+    key, _ = context.key()
     old, origin = key.credentials, key.origin
     store = KeyStore.parse(origin) if origin.startswith(("pass:", "keyring:")) else None
     if origin not in (ENVIRONMENT, SHARED_CREDENTIALS, CONFIG) and store is None:

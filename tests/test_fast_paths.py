@@ -85,6 +85,8 @@ JSON = {
 FAST_JSON = {"mfaenv.jsontext", "_json"}
 REUSE = {
     "mfaenv.login",
+    "mfaenv.request",  # what was asked (moved out of login)
+    "mfaenv.reuse",  # whether the cached session serves (moved out of login)
     "mfaenv.follow",  # the change that holds a session and follows its marker
     "mfaenv.cache",
     "mfaenv.files",

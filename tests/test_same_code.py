@@ -11,7 +11,7 @@ from collections.abc import Callable
 from conftest import FakeClock, Home, Mfa, refused
 from fakeaws import SERIAL, SESSION_KEY, FakeAws, Reply, Request, session_token_reply
 
-from mfaenv.login import USED
+from mfaenv.spend import USED
 
 
 def test_a_code_typed_again_in_another_terminal_gets_the_session_it_made(

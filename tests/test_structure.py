@@ -16,11 +16,9 @@ from pathlib import Path
 import mfaenv
 
 PACKAGE = Path(mfaenv.__file__).resolve().parent
-# A ratchet: today's largest module (login, 821 lines) may shrink, never grow, and none may
-# pass it; the aim is 450, which a later change reaches, lowering this as it goes.
-MAX_LINES = 821
-# The same for a class: today's largest (Login) may shrink, never grow; the aim is 250.
-MAX_CLASS_LINES = 700
+# No module over 450 lines and no class over 250: each fits a reader's screen or two.
+MAX_LINES = 450
+MAX_CLASS_LINES = 250
 # The command boundary: the parsed command line (Args) is read by these and nothing below.
 BOUNDARY = ("mfaenv.__main__", "mfaenv.cli", "mfaenv.parser", "mfaenv.verbs", "mfaenv.commands")
 

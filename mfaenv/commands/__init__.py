@@ -19,7 +19,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from mfaenv.login import Request
+    from mfaenv.request import Request
     from mfaenv.verbs import Args
 
 
@@ -44,7 +44,7 @@ def _check_code(code: str | None) -> str | None:
 
 def build_request(args: Args, environ: Mapping[str, str]) -> Request:
     """The session options of ``mfa [CODE]``, exec and credential-process, checked."""
-    from mfaenv.login import Request
+    from mfaenv.request import Request
 
     for option in ("profile", "duration", "serial", "totp", "role", "save_as"):
         value = getattr(args, option)

@@ -15,14 +15,13 @@ if TYPE_CHECKING:
 
 def run(args: Args, clock: Clock) -> int:
     from mfaenv import jsontext
-    from mfaenv.login import SHORT_FOR_SDKS, Login
+    from mfaenv.login import lasting_session
+    from mfaenv.reuse import SHORT_FOR_SDKS
 
     state = ShellState.from_process()
     request = build_request(args, state.without(SESSION))
-    login = Login(request, state.without(SESSION), clock=clock)
-    login.serving_sdk = True
-    session = login.lasting_session()
-    if not login.reused and session.expires - clock.now() < SHORT_FOR_SDKS:
+    session, reused = lasting_session(request, state.without(SESSION), clock=clock)
+    if not reused and session.expires - clock.now() < SHORT_FOR_SDKS:
         warn(
             f"this session lasts {format_remaining(remaining(session.expires, clock.now()))}: "
             "SDKs run credential_process before every request when a session is shorter "

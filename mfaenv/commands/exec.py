@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 
 def run(args: Args, clock: Clock) -> int:
-    from mfaenv.login import Login
+    from mfaenv.login import obtain_session
 
     state = ShellState.from_process()
     state.stash_with(SESSION)
@@ -30,7 +30,7 @@ def run(args: Args, clock: Clock) -> int:
     if args.server:
         return _serve(args, state, clock, command)
     environ = state.without(SESSION)
-    session = Login(build_request(args, environ), environ, clock=clock).session()
+    session, _ = obtain_session(build_request(args, environ), environ, clock=clock)
     change = state.apply(SESSION, session_values(session))
     sys.stdout.flush()
     sys.stderr.flush()
@@ -45,19 +45,20 @@ def run(args: Args, clock: Clock) -> int:
 def _serve(args: Args, state: ShellState, clock: Clock, command: list[str]) -> int:
     """``mfa exec --server``: the command gets a credential endpoint that renews
     (mfaenv.credserver), not keys."""
+    from mfaenv.cache import Cache
     from mfaenv.credendpoint import parse_listen
     from mfaenv.credserver import serve_command
     from mfaenv.credsupplier import Supplier
-    from mfaenv.login import Login
+    from mfaenv.login import obtain_session
 
     parse_listen(args.listen)  # a mistake is refused before a code is asked
     environ = state.without(SESSION)
     request = build_request(args, environ)
-    login = Login(request, environ, clock=clock)
-    session = login.session()
+    cache = Cache(clock=clock)
+    session, _ = obtain_session(request, environ, clock=clock, cache=cache)
     change = state.apply(SESSION, session_values(session))
     # --save-as is done now, not again for the cached session at each request; new
     # sessions still go where it is saved (mfaenv.saveas).
     later = request.replace(save_as=None)
-    supplier = Supplier(later, environ, login.cache, clock, session)
+    supplier = Supplier(later, environ, cache, clock, session)
     return serve_command(command, state.after(change).environ, supplier, args.listen, clock)

@@ -15,19 +15,20 @@ if TYPE_CHECKING:
 
 
 def run(args: Args, clock: Clock) -> int:
+    from mfaenv.cache import Cache
     from mfaenv.follow import holding
-    from mfaenv.login import Login
+    from mfaenv.login import obtain_session
 
     shell = get_shell(str(args.shell))
     state = ShellState.from_process()
     state.stash_with(SESSION)  # a stash too large to hand back: refused before a code is spent
     request = build_request(args, state.without(SESSION))
-    login = Login(request, state.without(SESSION), clock=clock)
-    session = login.session()
+    cache = Cache(clock=clock)
+    session, reused = obtain_session(request, state.without(SESSION), clock=clock, cache=cache)
     # The shell follows this cache name from this session on (mfaenv.follow).
-    emit(shell.render(holding(state, session, login.cache.marker_path(request.cache_name))))
+    emit(shell.render(holding(state, session, cache.marker_path(request.cache_name))))
     left = format_remaining(remaining(session.expires, clock.now()))
     role = f" as {session.role_label}" if session.role_label else ""
-    what = "reused the cached MFA session" if login.reused else "MFA session"
+    what = "reused the cached MFA session" if reused else "MFA session"
     warn(f"{what} for profile {session.profile!r}{role}, {left} left")
     return 0

@@ -24,11 +24,12 @@ def run(args: Args, clock: Clock) -> int:
 
     def cached(environ: Mapping[str, str]) -> Session | None:
         """What `mfa` with no code would reuse in a shell of ``environ``."""
-        from mfaenv.login import Login
+        from mfaenv.cache import Cache
+        from mfaenv.reuse import cached_session
         from mfaenv.verbs import Args
 
         request = build_request(Args("sh-on"), environ)
-        return Login(request, environ, clock=clock).reuse(request)[0]
+        return cached_session(Cache(clock=clock), request, environ)[0]
 
     emit(shell.render(profile_change(state, held_from_process() or "", clock, cached)))
     return 0

@@ -10,8 +10,8 @@ if TYPE_CHECKING:
 
 def run(args: Args, clock: Clock) -> int:
     from mfaenv.env import SESSION, ShellState
-    from mfaenv.login import Request
     from mfaenv.profilefollow import acted_on_profile
+    from mfaenv.request import Request
     from mfaenv.rotate import rotate_key
 
     state = ShellState.from_process()
