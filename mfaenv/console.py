@@ -19,7 +19,7 @@ import urllib.parse
 import urllib.request
 
 from mfaenv import __version__
-from mfaenv.env import SESSION, session_expires
+from mfaenv.env import SESSION, Held
 from mfaenv.errors import MfaEnvError, warn
 from mfaenv.timefmt import HOUR, MINUTE, format_duration, format_remaining, remaining
 
@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from mfaenv.config import Config
     from mfaenv.env import ShellState
     from mfaenv.session import Session
-    from mfaenv.verbs import Args
 
 # Where the tests point the federation URL (both the token request and the sign-in URL).
 ENDPOINT_ENV = "MFAENV_FEDERATION_ENDPOINT"
@@ -84,35 +83,34 @@ def federation_endpoint(region: str, environ: Mapping[str, str]) -> str:
     return override
 
 
-def destination(args: Args, region: str) -> str:
-    """The console page to land on: --destination as given, the home of --service, or
-    the console home of the region."""
+def destination(page: str | None, service: str | None, region: str) -> str:
+    """The console page to land on: ``page`` (--destination) as given, the home of
+    ``service`` (--service), or the console home of the region."""
     console = HOSTS[partition(region)][1]
     region_query = urllib.parse.urlencode({"region": region})
-    if args.destination is not None:
-        parts = urllib.parse.urlsplit(args.destination)
+    if page is not None:
+        parts = urllib.parse.urlsplit(page)
         if parts.scheme != "https" or not parts.hostname:
             raise MfaEnvError(
                 f"--destination must be an https URL, such as https://{console}/s3/home"
             )
-        return args.destination
-    if args.service is not None:
-        if not _SERVICE.fullmatch(args.service):
+        return page
+    if service is not None:
+        if not _SERVICE.fullmatch(service):
             raise MfaEnvError(
-                f"--service takes the name of a console page, such as s3 or ec2, "
-                f"not {args.service!r}"
+                f"--service takes the name of a console page, such as s3 or ec2, not {service!r}"
             )
-        return f"https://{console}/{args.service}/home?{region_query}"
+        return f"https://{console}/{service}/home?{region_query}"
     return f"https://{console}/console/home?{region_query}"
 
 
-def console_duration(args: Args) -> int | None:
+def console_duration(text: str | None) -> int | None:
     """--duration as seconds, checked against what getSigninToken takes."""
-    if args.duration is None:
+    if text is None:
         return None
     from mfaenv.timefmt import parse_duration
 
-    seconds = parse_duration(args.duration)
+    seconds = parse_duration(text)
     if not CONSOLE_MIN <= seconds <= CONSOLE_MAX:
         raise MfaEnvError(
             f"a console session lasts 15m to 12h (an AWS limit), not {format_duration(seconds)}"
@@ -120,16 +118,16 @@ def console_duration(args: Args) -> int | None:
     return seconds
 
 
-def open_command(args: Args) -> list[str] | None:
+def open_command(text: str | None) -> list[str] | None:
     """--open-with, split like a shell would (quotes work) but run without one."""
-    if args.open_with is None:
+    if text is None:
         return None
     import shlex
 
     try:
-        argv = shlex.split(args.open_with)
+        argv = shlex.split(text)
     except ValueError as err:
-        raise MfaEnvError(f"cannot read --open-with {args.open_with!r}: {err}") from None
+        raise MfaEnvError(f"cannot read --open-with {text!r}: {err}") from None
     if not argv:
         raise MfaEnvError("--open-with needs a program")
     return argv
@@ -182,32 +180,19 @@ def check_duration_allowed(
 def shell_session(environ: Mapping[str, str], clock: Clock) -> Session | None:
     """The role session this shell holds, or None when it holds none. A plain MFA
     session is refused: it cannot be traded for a console sign-in."""
-    if SESSION.marker not in environ:
+    held = Held.read(environ)
+    if held is None:
         return None
-    role_arn = environ.get("MFAENV_ROLE_ARN")
-    if not role_arn:
+    if not held.role_arn:
         raise MfaEnvError(NOT_A_ROLE)
-    from mfaenv.session import Credentials, Session
-
-    key = environ.get("AWS_ACCESS_KEY_ID")
-    secret = environ.get("AWS_SECRET_ACCESS_KEY")
-    token = environ.get("AWS_SESSION_TOKEN")
-    expires = session_expires(environ)
-    if not (key and secret and token) or expires is None:
+    session = held.session(environ)
+    if session is None:
         raise MfaEnvError(
             "the role session in this shell is incomplete (AWS_ACCESS_KEY_ID, "
             "AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN or MFAENV_EXPIRES is missing); "
             "get it again with mfa"
         )
-    session = Session(
-        environ[SESSION.marker],
-        Credentials(key, secret, token),
-        expires,
-        environ.get("MFAENV_SERIAL") or "",
-        environ.get("MFAENV_ARN"),
-        role_arn=role_arn,
-    )
-    if remaining(expires, clock.now()) <= 0:
+    if remaining(session.expires, clock.now()) <= 0:
         raise MfaEnvError(
             f"the role session in this shell ({session.role_label}) has expired; renew it "
             "with mfa as you made it, then run mfa console again"
@@ -245,8 +230,8 @@ def _region_of(profile: str, environ: Mapping[str, str]) -> str:
         return environ.get("AWS_DEFAULT_REGION") or "us-east-1"
 
 
-def login_session(
-    args: Args, state: ShellState, clock: Clock, duration: int | None
+def role_session(
+    asked: Asked, state: ShellState, clock: Clock, duration: int | None
 ) -> tuple[Session, str]:
     """The profile's cached role session, or a new one, as ``mfa --profile P`` (or
     ``--role ARN``) would get it; refused before any request when it is no role."""
@@ -256,13 +241,9 @@ def login_session(
     from mfaenv.request import Request
     from mfaenv.reuse import cached_session
 
-    for option in ("profile", "role", "totp"):
-        value = getattr(args, option)
-        if value is not None and not value.strip():
-            raise MfaEnvError(f"--{option} needs a value", exit_code=2)
     environ = state.without(SESSION)
-    profile, explicit = acted_on_profile(args.profile, state)  # in a session: the session's profile
-    request = Request(profile=profile, explicit_profile=explicit, totp=args.totp, role=args.role)
+    profile, explicit = acted_on_profile(asked.profile, state)  # in a session: the session's
+    request = Request(profile=profile, explicit_profile=explicit, totp=asked.totp, role=asked.role)
     context = LoginContext(request, environ, clock=clock)
     if context.role() is None:
         raise MfaEnvError(f"profile {profile!r} assumes no role. {NOT_A_ROLE}")
@@ -279,9 +260,10 @@ def login_session(
 
 
 def session_and_region(
-    args: Args, state: ShellState, clock: Clock, duration: int | None
+    asked: Asked, state: ShellState, clock: Clock, duration: int | None
 ) -> tuple[Session, str]:
-    if args.profile is None and args.role is None:
+    """The shell's role session when no profile or role is asked for, else the profile's."""
+    if asked.profile is None and asked.role is None:
         held = shell_session(state.environ, clock)
         if held is not None:
             from mfaenv import config
@@ -291,7 +273,7 @@ def session_and_region(
             mode = held_mode(held, clock) or configured
             check_duration_allowed(duration, mode, held.profile, f"{left} left", configured)
             return held, _region_of(held.profile, state.environ)
-    return login_session(args, state, clock, duration)
+    return role_session(asked, state, clock, duration)
 
 
 # --- the federation endpoint ------------------------------------------------------------------
@@ -417,19 +399,40 @@ def open_url(url: str, program: list[str] | None) -> None:
         )
 
 
-def run(args: Args, state: ShellState, clock: Clock) -> int:
+class Asked:
+    """What ``mfa console`` was asked for: the role session's profile, role and code
+    source (None where not given), the console's length, page and how to open it."""
+
+    def __init__(
+        self,
+        *,
+        profile: str | None = None,
+        role: str | None = None,
+        totp: str | None = None,
+        duration: str | None = None,
+        page: str | None = None,
+        service: str | None = None,
+        print_url: bool = False,
+        open_with: str | None = None,
+    ) -> None:
+        self.profile, self.role, self.totp = profile, role, totp
+        self.duration, self.page, self.service = duration, page, service
+        self.print_url, self.open_with = print_url, open_with
+
+
+def run(asked: Asked, state: ShellState, clock: Clock) -> int:
     # Every option is checked before any session is fetched or any request is made.
-    duration = console_duration(args)
-    program = open_command(args)
-    destination(args, "us-east-1")
-    session, region = session_and_region(args, state, clock, duration)
-    page = destination(args, region)
+    duration = console_duration(asked.duration)
+    program = open_command(asked.open_with)
+    destination(asked.page, asked.service, "us-east-1")
+    session, region = session_and_region(asked, state, clock, duration)
+    page = destination(asked.page, asked.service, region)
     endpoint = federation_endpoint(region, state.environ)
     token = signin_token(endpoint, session, duration)
     url = signin_url(endpoint, token, page)
     left = format_remaining(remaining(session.expires, clock.now()))
     length = f"for {format_duration(duration)}" if duration else f"until the role ends in {left}"
-    if args.print_url:
+    if asked.print_url:
         import sys
 
         sys.stdout.write(url + "\n")

@@ -171,6 +171,25 @@ class Held:
         """The session ``environ`` holds, or None when it holds none."""
         return cls(environ) if SESSION.marker in environ else None
 
+    def session(self, environ: Mapping[str, str]) -> Session | None:
+        """The session itself, with its credentials from ``environ`` (the one it was read
+        from); None when a part is missing."""
+        from mfaenv.session import Credentials, Session
+
+        secret = environ.get("AWS_SECRET_ACCESS_KEY")
+        token = environ.get("AWS_SESSION_TOKEN")
+        if not (self.key and secret and token) or self.expires is None:
+            return None
+        credentials = Credentials(self.key, secret, token)
+        return Session(
+            self.profile,
+            credentials,
+            self.expires,
+            self.serial or "",
+            self.arn,
+            role_arn=self.role_arn,
+        )
+
 
 def requested_profile(profile: str | None, environ: Mapping[str, str]) -> tuple[str, bool]:
     """The profile asked for (``profile``, from --profile; else AWS_PROFILE, else default),

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 
 from mfaenv.cache import Cache
-from mfaenv.env import SESSION, ShellState
+from mfaenv.env import SESSION, Held, ShellState
 from mfaenv.errors import MfaEnvError
 from mfaenv.files import write_private
 from mfaenv.printable import printable
@@ -61,13 +61,14 @@ def _renew(cache: Cache, marker: str, margin: int, clock: Clock) -> None:
     if name is None or not state.active(SESSION):
         return
     environ = state.without(SESSION)
-    profile = state.environ.get("MFAENV_PROFILE", "")
-    role = state.environ.get("MFAENV_ROLE_ARN")
-    if name == f"{profile}+{role}":
-        request = Request(profile=profile, explicit_profile=_explicit(environ, profile), role=role)
-    elif name == profile:
-        request = Request(profile=profile, explicit_profile=_explicit(environ, profile))
-    else:
+    held = Held(state.environ)
+    profile = held.profile
+    explicit = _explicit(environ, profile)
+    # The session the marker names: of an ad hoc role (--role), or of the profile itself.
+    asked = [Request(profile=profile, explicit_profile=explicit, role=held.role_arn)]
+    asked.append(Request(profile=profile, explicit_profile=explicit))
+    request = next((one for one in asked if one.cache_name == name), None)
+    if request is None:
         return
     # The length the held session was asked for, again: never a short one made 12 hours.
     request = request.replace(duration=_held_duration(cache, name))

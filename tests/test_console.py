@@ -28,7 +28,6 @@ from fakeaws import (
 )
 
 from mfaenv.console import NOT_A_ROLE, destination, federation_endpoint
-from mfaenv.verbs import Args
 
 ADMIN = "arn:aws:iam::210987654321:role/Admin"
 DEPLOY = "arn:aws:iam::333344445555:role/Deploy"
@@ -319,7 +318,7 @@ def test_the_region_picks_the_partitions_console(
         "https://signin.amazonaws-us-gov.com/federation"
     )
     assert federation_endpoint("eu-west-1", {}) == "https://signin.aws.amazon.com/federation"
-    assert destination(Args("console"), "cn-northwest-1") == (
+    assert destination(None, None, "cn-northwest-1") == (
         "https://console.amazonaws.cn/console/home?region=cn-northwest-1"
     )
 

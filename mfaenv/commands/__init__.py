@@ -17,7 +17,7 @@ from mfaenv.errors import MfaEnvError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
 
     from mfaenv.request import Request
     from mfaenv.verbs import Args
@@ -42,14 +42,19 @@ def _check_code(code: str | None) -> str | None:
     raise unknown_command(code)
 
 
+def check_values(args: Args, options: Sequence[str]) -> None:
+    """The options given with an empty value (``--profile ""``) are refused."""
+    for option in options:
+        value = getattr(args, option)
+        if value is not None and not value.strip():
+            raise MfaEnvError(f"--{option.replace('_', '-')} needs a value", exit_code=2)
+
+
 def build_request(args: Args, environ: Mapping[str, str]) -> Request:
     """The session options of ``mfa [CODE]``, exec and credential-process, checked."""
     from mfaenv.request import Request
 
-    for option in ("profile", "duration", "serial", "totp", "role", "save_as"):
-        value = getattr(args, option)
-        if value is not None and not value.strip():
-            raise MfaEnvError(f"--{option.replace('_', '-')} needs a value", exit_code=2)
+    check_values(args, ("profile", "duration", "serial", "totp", "role", "save_as"))
     if args.save_as is not None:
         from mfaenv.saveas import check_name
 
