@@ -159,7 +159,9 @@ __mfaenv_segment() {
     __mfaenv_style=${MFAENV_PROMPT_STYLE-}
     if ((__mfaenv_left < __mfaenv_warn)); then __mfaenv_style=${MFAENV_PROMPT_WARN_STYLE-31}; fi
     [[ -z ${NO_COLOR-} ]] || __mfaenv_style=
-    __mfaenv_show "$__mfaenv_text" "$__mfaenv_style"
+    # Plain text without a style and a % (zsh's prompt escape) is shown as it is.
+    MFAENV_SEGMENT=$__mfaenv_text
+    [[ -z $__mfaenv_style && $__mfaenv_text != *%* ]] || __mfaenv_show "$__mfaenv_text" "$__mfaenv_style"
 }
 
 # For $(mfa_prompt) in a prompt: the same text, at the cost of one subshell.
@@ -259,7 +261,9 @@ __mfaenv_prompt_hook() {
     __mfaenv_follow_check || \builtin true
     [[ -z ${__mfaenv_renew_report-} ]] || __mfaenv_renew_failed || \builtin true
     if __mfaenv_is_time "${MFAENV_EXPIRES-}"; then
-        __mfaenv_clock
+        # zsh and bash 5 have $EPOCHSECONDS: a function call less at each prompt.
+        __mfaenv_now=${EPOCHSECONDS-}
+        [[ -n $__mfaenv_now ]] || __mfaenv_clock
         __mfaenv_renew_check "$__mfaenv_now" || \builtin true
         __mfaenv_ended_check "$__mfaenv_now" || \builtin true
         __mfaenv_segment "$__mfaenv_now" || \builtin true
