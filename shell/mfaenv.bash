@@ -6,24 +6,21 @@
 # and the prompt hook with its checks, which call the three functions below.
 @POSIX@
 
-# The time, into __mfaenv_now (a local of the caller), without a process: $EPOCHSECONDS
-# (bash 5), printf's %(%s)T (bash 4.2); bash 3.2 has neither, but has $SECONDS, which
-# counts the seconds of the same clock since the shell started: the time is then the
-# epoch at SECONDS=0 plus SECONDS. That epoch is set by __mfaenv_set_epoch when this file is
-# loaded, and again should the user set SECONDS back.
+# The time, into __mfaenv_now (a local of the caller), without a process, where bash has
+# no $EPOCHSECONDS (before 5; the hook reads that itself): printf's %(%s)T (bash 4.2);
+# bash 3.2 has neither, but has $SECONDS, which counts the seconds of the same clock since
+# the shell started: the time is then the epoch at SECONDS=0 plus SECONDS. That epoch is
+# set by __mfaenv_set_epoch when this file is loaded, and again should the user set
+# SECONDS back.
 __mfaenv_clock() {
-    __mfaenv_now=${EPOCHSECONDS-}
-    if [[ -z $__mfaenv_now ]]; then
-        if ((BASH_VERSINFO[0] * 100 + BASH_VERSINFO[1] >= 402)); then
-            \builtin printf -v __mfaenv_now '%(%s)T' -1
-        else
-            ((SECONDS >= __mfaenv_seconds)) || __mfaenv_set_epoch ''
-            __mfaenv_seconds=$SECONDS
-            \builtin export -n __mfaenv_seconds
-            __mfaenv_now=$((__mfaenv_epoch + SECONDS))
-        fi
+    if ((BASH_VERSINFO[0] * 100 + BASH_VERSINFO[1] >= 402)); then
+        \builtin printf -v __mfaenv_now '%(%s)T' -1
+    else
+        ((SECONDS >= __mfaenv_seconds)) || __mfaenv_set_epoch ''
+        __mfaenv_seconds=$SECONDS
+        \builtin export -n __mfaenv_seconds
+        __mfaenv_now=$((__mfaenv_epoch + SECONDS))
     fi
-    __mfaenv_is_time "$__mfaenv_now" || __mfaenv_now=0
 }
 
 # The epoch at SECONDS=0 for bash 3.2's clock, from the time $1 (filled in by mfaenv init
@@ -39,7 +36,7 @@ __mfaenv_set_epoch() {
     __mfaenv_seconds=$SECONDS
     \builtin export -n __mfaenv_epoch __mfaenv_seconds
 }
-if [[ -z ${EPOCHSECONDS-} ]] && ((BASH_VERSINFO[0] * 100 + BASH_VERSINFO[1] < 402)); then
+if ((BASH_VERSINFO[0] * 100 + BASH_VERSINFO[1] < 402)); then
     __mfaenv_set_epoch "@EPOCH@"
 fi
 

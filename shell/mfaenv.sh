@@ -209,7 +209,8 @@ __mfaenv_profile_check() {
 }
 
 # At its end, without a newer session to follow, the shell says so once (not at every
-# prompt): a builtin comparison of MFAENV_EXPIRES with the time NOW, no process.
+# prompt): a builtin comparison of MFAENV_EXPIRES with the time, no process.
+# `__mfaenv_ended_check NOW`, from the hook, which has checked MFAENV_EXPIRES.
 __mfaenv_ended_check() {
     @EMULATE@
     [[ ${__mfaenv_ended-} != "$MFAENV_EXPIRES" ]] && ((MFAENV_EXPIRES <= $1)) || \builtin return 0
@@ -218,11 +219,12 @@ __mfaenv_ended_check() {
     \builtin printf 'mfaenv: the MFA session for %s has ended: mfa CODE\n' "${MFAENV_PROFILE-}" >&2
 }
 
-# Renewal: with less than MFAENV_RENEW_MARGIN seconds left (default 900) at NOW, the hook
-# starts `mfaenv sh-renew` once for this session, in the background (a subshell's job: no
+# Renewal: with less than MFAENV_RENEW_MARGIN seconds left (default 900), the hook starts
+# `mfaenv sh-renew` once for this session, in the background (a subshell's job: no
 # job-control message; never asks on the terminal). With a TOTP source it makes a new
 # session under the refresh lock, which every following shell picks up; a failure is
 # written to a report file that is printed once, at a later prompt. No process otherwise.
+# `__mfaenv_renew_check NOW`, from the hook, which has checked MFAENV_EXPIRES.
 __mfaenv_renew_check() {
     @EMULATE@
     [[ -n ${__mfaenv_follow-} && ${MFAENV_FOLLOW-} != 0 ]] || \builtin return 0
@@ -263,7 +265,7 @@ __mfaenv_prompt_hook() {
     if __mfaenv_is_time "${MFAENV_EXPIRES-}"; then
         # zsh and bash 5 have $EPOCHSECONDS: a function call less at each prompt.
         __mfaenv_now=${EPOCHSECONDS-}
-        [[ -n $__mfaenv_now ]] || __mfaenv_clock
+        case $__mfaenv_now in '' | *[!0-9]*) __mfaenv_clock ;; esac
         __mfaenv_renew_check "$__mfaenv_now" || \builtin true
         __mfaenv_ended_check "$__mfaenv_now" || \builtin true
         __mfaenv_segment "$__mfaenv_now" || \builtin true
