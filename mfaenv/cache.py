@@ -1,6 +1,6 @@
 """Session state in the XDG cache: private files, written atomically, never trusted blindly.
 
-Layout under ``files.cache_dir()`` (``$XDG_CACHE_HOME/mfaenv``)::
+Layout under ``paths.cache_dir()`` (``$XDG_CACHE_HOME/mfaenv``)::
 
     sessions/<name>.json      session credentials of one profile, or of a role assumed
                               from it ad hoc (never long-lived keys)
@@ -16,7 +16,8 @@ import os
 
 from mfaenv.clock import SYSTEM, Clock
 from mfaenv.errors import MfaEnvError, debug, warn
-from mfaenv.files import UntrustedFile, cache_dir, private_dir, read_private, write_private
+from mfaenv.files import UntrustedFile, private_dir, read_private, write_private
+from mfaenv.paths import cache_dir
 from mfaenv.printable import printable
 from mfaenv.session import Session, fingerprint
 

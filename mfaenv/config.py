@@ -21,9 +21,9 @@ from typing import Any
 
 from mfaenv.asking import PROMPTS
 from mfaenv.errors import MfaEnvError
-from mfaenv.files import config_path
 from mfaenv.keystore import KeyStore
 from mfaenv.limits import check_duration
+from mfaenv.paths import config_path
 from mfaenv.reference import CONFIG_KEYS, PROFILE, TOP
 from mfaenv.rolemodes import ROLE_MODES
 from mfaenv.timefmt import parse_duration

@@ -29,8 +29,9 @@ def import_keys(
 
     from mfaenv import awsfiles
     from mfaenv.config import set_profile_values
-    from mfaenv.files import config_path, write_private
+    from mfaenv.files import write_private
     from mfaenv.gateway import Gateway
+    from mfaenv.paths import config_path
 
     credentials_file = awsfiles.read_credentials(clock)
     path = credentials_file.path

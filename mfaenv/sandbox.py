@@ -32,7 +32,8 @@ from typing import Any
 
 from mfaenv.env import CREDENTIAL_VARS, SESSION, Change, Layer, ShellState
 from mfaenv.errors import MfaEnvError, warn
-from mfaenv.files import home_cache_dir, private_dir, read_private, write_private
+from mfaenv.files import private_dir, read_private, write_private
+from mfaenv.paths import home_cache_dir
 
 PROFILE = "mfaenv-sandbox"
 ROLE_PROFILE = "mfaenv-sandbox-admin"

@@ -240,7 +240,7 @@ def _last_written_by_path(target: str) -> tuple[int, int, int, int] | None:
 def _lock_path(target: str) -> str:
     """The lock file of ``target``: in mfaenv's cache (the sandbox's own, in a sandbox shell,
     whose AWS files are its own too), named after the resolved path."""
-    from mfaenv.files import cache_dir
+    from mfaenv.paths import cache_dir
 
     name = hashlib.sha256(os.fsencode(target)).hexdigest()[:32] + ".lock"
     return os.path.join(cache_dir(), "locks", name)

@@ -90,6 +90,7 @@ REUSE = {
     "mfaenv.follow",  # the change that holds a session and follows its marker
     "mfaenv.cache",
     "mfaenv.files",
+    "mfaenv.paths",
     "mfaenv.session",
     "errno",
     "datetime",
@@ -133,9 +134,7 @@ def test_init_imports_only_the_core(shell: str) -> None:
     status, added = probe("init", shell, env=dict(os.environ))
     assert status == 0
     # The completions' words, from the table of verbs; where the config is.
-    assert_imports(
-        added, STARTUP | CORE | verb("init") | {"mfaenv.completion", "mfaenv.files", "errno"}
-    )
+    assert_imports(added, STARTUP | CORE | verb("init") | {"mfaenv.completion", "mfaenv.paths"})
 
 
 def test_prompt_and_status_import_only_the_core() -> None:

@@ -55,12 +55,12 @@ def run(args: Args, clock: Clock) -> int:
 
 def _may_want_auto() -> bool:
     """Whether the config may say ``auto = true`` (mfaenv.autostart): a look at its text,
-    at the path mfaenv.files gives, so init reads no TOML for everyone else."""
-    from mfaenv import files
+    at the path mfaenv.paths gives, so init reads no TOML for everyone else."""
+    from mfaenv import paths
 
-    if not os.environ.get("MFAENV_CONFIG") and not files.xdg_platform():
+    if not os.environ.get("MFAENV_CONFIG") and not paths.xdg_platform():
         return True  # platformdirs places it (not imported here): autostart finds it
-    path = files.config_path()
+    path = paths.config_path()
     try:
         with open(path, "rb") as handle:
             return b"auto" in handle.read(256 * 1024)
