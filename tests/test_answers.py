@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import Home, Mfa, init_command, need, refused, run_shell, transcript, write_profile
 from fakeaws import (
+    ADMIN,
     SERIAL,
     FakeAws,
     assume_role_reply,
@@ -23,7 +24,6 @@ from fakeaws import (
 from mfaenv.parser import user_verbs
 
 ROOT = Path(__file__).resolve().parent.parent
-ADMIN = "arn:aws:iam::210987654321:role/Admin"
 LEFT_12H = ("11h59m", "12h00m")
 LEFT_1H = ("59m", "1h00m")
 LEFT_30M = ("29m", "30m")

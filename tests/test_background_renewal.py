@@ -26,6 +26,7 @@ from conftest import (
     write_config,
 )
 from fakeaws import (
+    ADMIN,
     SERIAL,
     SESSION_KEY,
     FakeAws,
@@ -37,8 +38,6 @@ from fakeaws import (
 from terminal import Terminal
 
 from mfaenv.cache import Cache
-
-ADMIN = "arn:aws:iam::210987654321:role/Admin"
 
 
 def renew(

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from conftest import SECRET, Home, Mfa, need, refused, write_config
-from fakeaws import SERIAL, USER_ARN, FakeAws, Reply, Request, _result, identity_reply
+from fakeaws import SERIAL, USER_ARN, FakeAws, Reply, Request, identity_reply, result_reply
 from terminal import Terminal
 
 from mfaenv.cache import Cache
@@ -98,7 +98,7 @@ def sts(fake: FakeAws, offset: Offset) -> None:
         assumed = (
             f"arn:aws:sts::111122223333:assumed-role/Deploy/{request.params['RoleSessionName']}"
         )
-        return _result(
+        return result_reply(
             "AssumeRole",
             credentials("AssumeRole", int(request.params.get("DurationSeconds", 3600)))
             + f"<AssumedRoleUser><Arn>{assumed}</Arn><AssumedRoleId>AROA:x</AssumedRoleId>"
@@ -107,7 +107,7 @@ def sts(fake: FakeAws, offset: Offset) -> None:
 
     def session(request: Request) -> Reply:
         seconds = int(request.params.get("DurationSeconds", 43200))
-        return _result("GetSessionToken", credentials("GetSessionToken", seconds))
+        return result_reply("GetSessionToken", credentials("GetSessionToken", seconds))
 
     fake.answers.update(
         AssumeRole=assume, GetSessionToken=session, GetCallerIdentity=identity_reply()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import subprocess
 import sys
 import time
@@ -143,16 +144,23 @@ def test_two_callers_at_once_get_one_dialog_and_spend_one_code(
     parent = int(Path(f"/proc/{desktop.pid(window)}/stat").read_text().rsplit(")", 1)[1].split()[1])
     assert parent in {caller.pid for caller in callers}, "mfaenv itself runs the dialog"
     asking, waiting = sorted(callers, key=lambda caller: caller.pid != parent)
-    for _ in range(8):
+    # The caller that waits says for what (after half a second of it), and nothing else;
+    # until then, and after, one dialog.
+    said = f"mfaenv: waiting (up to 90s) for mfaenv (process {asking.pid}) getting a session\n"
+    assert waiting.stderr is not None
+    stderr, heard = waiting.stderr.fileno(), b""
+    deadline = time.monotonic() + 30
+    while said.encode() not in heard and waiting.poll() is None:
         assert len(desktop.dialogs()) == 1
-        time.sleep(0.25)
+        assert time.monotonic() < deadline, heard
+        if select.select([stderr], [], [], 0.1)[0]:
+            heard += os.read(stderr, 4096)
+    assert len(desktop.dialogs()) == 1
     assert waiting.poll() is None, finished(waiting)
     desktop.type_code(window, "123456")
-    (asked, out, err), (waited, waiting_out, waiting_err) = finished(asking), finished(waiting)
-    assert (asked, err, waited) == (0, "", 0), (err, waiting_err)
-    # The caller that waited says for what (within a second), and nothing else.
-    said = f"mfaenv: waiting (up to 90s) for mfaenv (process {asking.pid}) getting a session\n"
-    assert waiting_err == said
+    (asked, out, err), (waited, waiting_out, rest) = finished(asking), finished(waiting)
+    assert (asked, err, waited) == (0, "", 0), (err, heard, rest)
+    assert heard.decode() + rest == said
     assert json.loads(out)["AccessKeyId"] == json.loads(waiting_out)["AccessKeyId"] == SESSION_KEY
     assert sts.actions() == ["GetSessionToken"], "one code, one session"
     assert desktop.dialogs() == []
