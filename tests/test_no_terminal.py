@@ -7,9 +7,11 @@ as a user would, through xdotool: types the code and presses Enter, or clicks Ca
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -41,16 +43,27 @@ NO_SESSION = (
 )
 
 
-@pytest.fixture
-def desktop(monkeypatch: pytest.MonkeyPatch) -> Iterator[Desktop]:
-    """A desktop (DISPLAY of a fresh Xvfb) and zenity; MFAENV_NO_PROMPT is not set."""
+@pytest.fixture(scope="module")
+def screen() -> Iterator[Desktop]:
+    """One Xvfb for this file's tests: each leaves no dialog on it (``desktop``)."""
     need("zenity")
-    screen = Desktop(need("Xvfb"), need("xdotool"))
+    made = Desktop(need("Xvfb"), need("xdotool"))
+    yield made
+    made.stop()
+
+
+@pytest.fixture
+def desktop(screen: Desktop, monkeypatch: pytest.MonkeyPatch) -> Iterator[Desktop]:
+    """A desktop (DISPLAY of an Xvfb showing no dialog) and zenity; MFAENV_NO_PROMPT is
+    not set."""
+    assert screen.dialogs() == [], "a dialog left by an earlier test"
     monkeypatch.setenv("DISPLAY", screen.display)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     monkeypatch.delenv("MFAENV_NO_PROMPT")
     yield screen
-    screen.stop()
+    for window in screen.dialogs():  # a failed test's: gone before the next test
+        with contextlib.suppress(ProcessLookupError, ValueError):
+            os.kill(screen.pid(window), signal.SIGKILL)
 
 
 @pytest.fixture
