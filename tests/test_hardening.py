@@ -481,7 +481,8 @@ def test_a_code_in_the_environment_is_used_once_and_never_passed_on(
 
 
 def test_a_trickling_server_is_given_up_on_at_the_deadline(fake_aws: FakeAws, home: Home) -> None:
-    """A byte every 5 s never trips botocore's 8 s read timeout; the call's deadline does."""
+    """A byte every 5 s never trips botocore's 8 s read timeout; the call's deadline does
+    (a one-second deadline, waited for real: the one test of it for botocore's calls)."""
     fake_aws.answers["GetSessionToken"] = session_token_reply()
     fake_aws.trickle = 5.0
     before = home.files()

@@ -157,8 +157,8 @@ def test_two_callers_at_once_get_one_dialog_and_spend_one_code(
     parent = int(Path(f"/proc/{desktop.pid(window)}/stat").read_text().rsplit(")", 1)[1].split()[1])
     assert parent in {caller.pid for caller in callers}, "mfaenv itself runs the dialog"
     asking, waiting = sorted(callers, key=lambda caller: caller.pid != parent)
-    # The caller that waits says for what (after half a second of it), and nothing else;
-    # until then, and after, one dialog.
+    # The caller that waits says for what (after half a second of it, for real: the one
+    # test of the lock's notice in real time), and nothing else; until then, one dialog.
     said = f"mfaenv: waiting (up to 90s) for mfaenv (process {asking.pid}) getting a session\n"
     assert waiting.stderr is not None
     stderr, heard = waiting.stderr.fileno(), b""
