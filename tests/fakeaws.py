@@ -132,18 +132,7 @@ class FakeAws:
                     return
                 answer = fake.answers.get(request.action)
                 reply = answer(request) if answer else error("InvalidAction", request.action)
-                data = reply.body.encode()
-                self.send_response(reply.status)
-                self.send_header("Content-Type", "text/xml")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                if fake.trickle > 0:  # a slow server that never quite stops answering
-                    for byte in data:
-                        self.wfile.write(bytes([byte]))
-                        self.wfile.flush()
-                        if fake._release.wait(fake.trickle):
-                            return
-                self.wfile.write(data)
+                self.send(reply, "text/xml")
 
             def do_GET(self) -> None:
                 # The console federation endpoint: GET /federation?Action=getSigninToken&...
@@ -153,12 +142,15 @@ class FakeAws:
                 fake.requests.append(request)
                 answer = fake.answers.get(request.action) if path == "/federation" else None
                 reply = answer(request) if answer else Reply(400, "Bad Request")
+                self.send(reply, "application/json")
+
+            def send(self, reply: Reply, content_type: str) -> None:
                 data = reply.body.encode()
                 self.send_response(reply.status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
-                if fake.trickle > 0:  # as for POST: never quite stops answering
+                if fake.trickle > 0:  # a slow server that never quite stops answering
                     for byte in data:
                         self.wfile.write(bytes([byte]))
                         self.wfile.flush()
@@ -179,8 +171,12 @@ class FakeAws:
         ).start()
         return self
 
-    def stop(self) -> None:
+    def release(self) -> None:
+        """End the stalled and trickling answers: each one closes without a reply."""
         self._release.set()
+
+    def stop(self) -> None:
+        self.release()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()

@@ -383,7 +383,7 @@ def test_a_typed_code_is_in_no_process_arguments(
             time.sleep(0.05)
         assert fake_aws.actions() == ["GetSessionToken"]
         arguments = {p.name: _cmdline(p) for p in Path("/proc").iterdir() if p.name.isdigit()}
-        fake_aws._release.set()
+        fake_aws.release()
         process.communicate(timeout=60)
     assert any("sh-on" in words for words in arguments.values()), "mfaenv was running"
     assert fake_aws.requests[0].params["TokenCode"] == code, "and had the code"
