@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import configparser
+import importlib
 import os
 import shlex
 import shutil
@@ -13,15 +14,18 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fakeaws import (
+    ADMIN,
     SERIAL,
     FakeAws,
     assume_role_reply,
     devices_reply,
     identity_reply,
     session_token_reply,
+    signin_token_reply,
 )
 
 from mfaenv.clock import SYSTEM, Clock
@@ -76,6 +80,16 @@ def need(tool: str) -> str:
             pytest.fail(f"{tool} is not installed, and CI must run every test")
         pytest.skip(f"{tool} is not installed")
     return path
+
+
+def need_module(name: str) -> Any:
+    """The module ``name``; a failure in CI when it is missing, else a skip."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{name} is not installed, and CI must run every test")
+        pytest.skip(f"{name} is not installed")
 
 
 @dataclass(frozen=True)
@@ -197,6 +211,18 @@ def role_aws(fake_aws: FakeAws) -> FakeAws:
     return fake_aws
 
 
+@pytest.fixture
+def federation(role_aws: FakeAws, home: Home, monkeypatch: pytest.MonkeyPatch) -> FakeAws:
+    """``role_aws`` as the console's federation endpoint too, and a role profile admin."""
+    role_aws.answers["getSigninToken"] = signin_token_reply()
+    with home.aws_config.open("a") as out:
+        out.write(
+            f"[profile admin]\nrole_arn = {ADMIN}\nsource_profile = default\nregion = eu-west-1\n"
+        )
+    monkeypatch.setenv("MFAENV_FEDERATION_ENDPOINT", f"{role_aws.url}/federation")
+    return role_aws
+
+
 # --- real shells -------------------------------------------------------------------
 
 
@@ -222,7 +248,7 @@ class Transcript:
         return self.steps[index]
 
 
-def _read_env(path: Path) -> dict[str, str]:
+def read_env(path: Path) -> dict[str, str]:
     env = {}
     for entry in path.read_bytes().split(b"\0"):
         if entry:
@@ -299,7 +325,7 @@ def transcript(
             Step(
                 command=command,
                 status=int((out / f"rc.{i}").read_text()),
-                env=_read_env(out / f"env.{i}"),
+                env=read_env(out / f"env.{i}"),
                 stash=(out / f"stash.{i}").exists(),
             )
         )
@@ -419,6 +445,19 @@ def prompting_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k != "MFAENV_NO_PROMPT"}
 
 
+@pytest.fixture
+def keyring_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """keyring with keyrings.alt's file backend, under this test's own data directory."""
+    keyring = need_module("keyring")
+    backend = need_module("keyrings.alt.file")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    before = keyring.get_keyring()
+    store = backend.PlaintextKeyring()
+    keyring.set_keyring(store)
+    yield keyring
+    keyring.set_keyring(before)
+
+
 # --- pass with a real throwaway GnuPG key ---------------------------------------------------
 
 
@@ -455,6 +494,8 @@ def make_gpg_key(prefix: str, passphrase: str = "") -> tuple[Path, str]:
     need("pass")
     home = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
     home.chmod(0o700)
+    # A passphrase protected with few rounds: gpg-agent's own calibration takes seconds.
+    (home / "gpg-agent.conf").write_text("s2k-count 65536\n")
     env = dict(os.environ, GNUPGHOME=str(home))
     subprocess.run(
         [
@@ -466,7 +507,7 @@ def make_gpg_key(prefix: str, passphrase: str = "") -> tuple[Path, str]:
             passphrase,
             "--quick-gen-key",
             "mfaenv tests <tests@example.invalid>",
-            "default",
+            "future-default",  # ed25519 and cv25519: made at once, where RSA takes seconds
             "default",
             "never",
         ],

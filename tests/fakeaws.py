@@ -49,7 +49,8 @@ def error(code: str, message: str, status: int = 400) -> Reply:
     )
 
 
-def _result(action: str, inner: str) -> Reply:
+def result_reply(action: str, inner: str) -> Reply:
+    """The answer of the query protocol to ``action``, its result holding ``inner``."""
     return Reply(
         200,
         f"<{action}Response><{action}Result>{inner}</{action}Result>"
@@ -70,7 +71,7 @@ def session_token_reply(
         expires = (datetime.now(timezone.utc) + timedelta(seconds=duration)).strftime(
             "%Y-%m-%dT%H:%M:%SZ"
         )
-        return _result(
+        return result_reply(
             "GetSessionToken",
             f"<Credentials><AccessKeyId>{escape(key)}</AccessKeyId>"
             f"<SecretAccessKey>{escape(secret)}</SecretAccessKey>"
@@ -82,7 +83,7 @@ def session_token_reply(
 
 
 def identity_reply(arn: str = USER_ARN, account: str = ACCOUNT) -> Callable[[Request], Reply]:
-    return lambda request: _result(
+    return lambda request: result_reply(
         "GetCallerIdentity",
         f"<Arn>{escape(arn)}</Arn><UserId>AIDAFAKE</UserId><Account>{account}</Account>",
     )
@@ -94,7 +95,7 @@ def devices_reply(*serials: str) -> Callable[[Request], Reply]:
         "<EnableDate>2026-01-01T00:00:00Z</EnableDate></member>"
         for s in serials
     )
-    return lambda request: _result(
+    return lambda request: result_reply(
         "ListMFADevices", f"<MFADevices>{members}</MFADevices><IsTruncated>false</IsTruncated>"
     )
 
@@ -131,18 +132,7 @@ class FakeAws:
                     return
                 answer = fake.answers.get(request.action)
                 reply = answer(request) if answer else error("InvalidAction", request.action)
-                data = reply.body.encode()
-                self.send_response(reply.status)
-                self.send_header("Content-Type", "text/xml")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                if fake.trickle > 0:  # a slow server that never quite stops answering
-                    for byte in data:
-                        self.wfile.write(bytes([byte]))
-                        self.wfile.flush()
-                        if fake._release.wait(fake.trickle):
-                            return
-                self.wfile.write(data)
+                self.send(reply, "text/xml")
 
             def do_GET(self) -> None:
                 # The console federation endpoint: GET /federation?Action=getSigninToken&...
@@ -152,12 +142,15 @@ class FakeAws:
                 fake.requests.append(request)
                 answer = fake.answers.get(request.action) if path == "/federation" else None
                 reply = answer(request) if answer else Reply(400, "Bad Request")
+                self.send(reply, "application/json")
+
+            def send(self, reply: Reply, content_type: str) -> None:
                 data = reply.body.encode()
                 self.send_response(reply.status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
-                if fake.trickle > 0:  # as for POST: never quite stops answering
+                if fake.trickle > 0:  # a slow server that never quite stops answering
                     for byte in data:
                         self.wfile.write(bytes([byte]))
                         self.wfile.flush()
@@ -178,8 +171,12 @@ class FakeAws:
         ).start()
         return self
 
-    def stop(self) -> None:
+    def release(self) -> None:
+        """End the stalled and trickling answers: each one closes without a reply."""
         self._release.set()
+
+    def stop(self) -> None:
+        self.release()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -188,6 +185,7 @@ class FakeAws:
         return [request.action for request in self.requests]
 
 
+ADMIN = "arn:aws:iam::210987654321:role/Admin"  # a role in another account
 ROLE_KEY = "ASIAFAKEROLESESSION1"
 ROLE_TOKEN = "FwoGZXIvYXdzROLE//token=="
 
@@ -201,7 +199,7 @@ def assume_role_reply(seconds: int | None = None) -> Callable[[Request], Reply]:
         role = request.params["RoleArn"]
         account, name = role.split(":")[4], role.rsplit("/", 1)[-1]
         assumed = f"arn:aws:sts::{account}:assumed-role/{name}/{request.params['RoleSessionName']}"
-        return _result(
+        return result_reply(
             "AssumeRole",
             f"<Credentials><AccessKeyId>{ROLE_KEY}</AccessKeyId>"
             "<SecretAccessKey>role/secret</SecretAccessKey>"
@@ -215,7 +213,7 @@ def assume_role_reply(seconds: int | None = None) -> Callable[[Request], Reply]:
 
 
 def get_role_reply(max_seconds: int) -> Callable[[Request], Reply]:
-    return lambda request: _result(
+    return lambda request: result_reply(
         "GetRole",
         f"<Role><RoleName>{escape(request.params['RoleName'])}</RoleName><Path>/</Path>"
         f"<Arn>arn:aws:iam::{ACCOUNT}:role/{escape(request.params['RoleName'])}</Arn>"
@@ -226,7 +224,7 @@ def get_role_reply(max_seconds: int) -> Callable[[Request], Reply]:
 
 def virtual_device_reply(secret: str, serial: str = SERIAL) -> Callable[[Request], Reply]:
     seed = base64.b64encode(secret.encode()).decode()
-    return lambda request: _result(
+    return lambda request: result_reply(
         "CreateVirtualMFADevice",
         f"<VirtualMFADevice><SerialNumber>{serial}</SerialNumber>"
         f"<Base32StringSeed>{seed}</Base32StringSeed></VirtualMFADevice>",
@@ -244,7 +242,7 @@ def signin_token_reply(token: str = SIGNIN_TOKEN) -> Callable[[Request], Reply]:
 
 
 def empty_reply(action: str) -> Callable[[Request], Reply]:
-    return lambda request: _result(action, "")
+    return lambda request: result_reply(action, "")
 
 
 def access_keys_reply(*keys: str) -> Callable[[Request], Reply]:
@@ -254,14 +252,14 @@ def access_keys_reply(*keys: str) -> Callable[[Request], Reply]:
         "<CreateDate>2026-01-01T00:00:00Z</CreateDate></member>"
         for k in keys
     )
-    return lambda request: _result(
+    return lambda request: result_reply(
         "ListAccessKeys", f"<AccessKeyMetadata>{members}</AccessKeyMetadata>"
     )
 
 
 def new_access_key_reply(key: str, secret: str) -> Callable[[Request], Reply]:
     """CreateAccessKey: a new key pair for alice."""
-    return lambda request: _result(
+    return lambda request: result_reply(
         "CreateAccessKey",
         f"<AccessKey><UserName>alice</UserName><AccessKeyId>{key}</AccessKeyId>"
         f"<Status>Active</Status><SecretAccessKey>{escape(secret)}</SecretAccessKey>"

@@ -11,19 +11,15 @@ from pathlib import Path
 import pytest
 from conftest import Home, Mfa, init_command, need, refused, run_shell, transcript, write_profile
 from fakeaws import (
+    ADMIN,
     SERIAL,
     FakeAws,
-    assume_role_reply,
-    devices_reply,
     error,
-    identity_reply,
-    session_token_reply,
 )
 
 from mfaenv.parser import user_verbs
 
 ROOT = Path(__file__).resolve().parent.parent
-ADMIN = "arn:aws:iam::210987654321:role/Admin"
 LEFT_12H = ("11h59m", "12h00m")
 LEFT_1H = ("59m", "1h00m")
 LEFT_30M = ("29m", "30m")
@@ -267,17 +263,6 @@ def test_a_credential_process_loop_names_the_users_own_key_profiles(
 # --- --duration and the cache -------------------------------------------------------------------
 
 
-@pytest.fixture
-def sts(fake_aws: FakeAws) -> FakeAws:
-    fake_aws.answers.update(
-        GetSessionToken=session_token_reply(),
-        AssumeRole=assume_role_reply(),
-        GetCallerIdentity=identity_reply(),
-        ListMFADevices=devices_reply(SERIAL),
-    )
-    return fake_aws
-
-
 def left(run_stderr: str) -> str:
     match = re.search(r", (\S+) left\n$", run_stderr)
     assert match, run_stderr
@@ -285,66 +270,66 @@ def left(run_stderr: str) -> str:
 
 
 def test_another_duration_is_not_served_from_the_cache_and_says_a_code_is_needed(
-    mfaenv: Mfa, sts: FakeAws
+    mfaenv: Mfa, role_aws: FakeAws
 ) -> None:
     assert mfaenv.mfa("123456").status == 0
-    sent = len(sts.requests)
+    sent = len(role_aws.requests)
     refused(
         mfaenv.mfa("--duration", "1h"),
         "the cached session of profile 'default' was made for 12h, not for the 1h asked; run "
         "`mfa CODE --duration 1h` for a new session",
     )
-    assert len(sts.requests) == sent, "no AWS call"
+    assert len(role_aws.requests) == sent, "no AWS call"
     again = mfaenv.mfa("--duration", "12h")
     assert again.status == 0 and left(again.stderr) in LEFT_12H
 
 
 def test_another_duration_with_a_totp_source_makes_a_new_session_of_that_length(
-    mfaenv: Mfa, sts: FakeAws
+    mfaenv: Mfa, role_aws: FakeAws
 ) -> None:
     assert mfaenv.mfa("123456").status == 0
     run = mfaenv.mfa("--duration", "1h", "--totp", "command:echo 654321")
     assert run.status == 0, run.stderr
-    assert sts.actions()[-1] == "GetSessionToken"
-    assert sts.requests[-1].params["DurationSeconds"] == "3600"
+    assert role_aws.actions()[-1] == "GetSessionToken"
+    assert role_aws.requests[-1].params["DurationSeconds"] == "3600"
     assert run.stderr.startswith("mfaenv: MFA session for profile 'default', ")
     assert left(run.stderr) in LEFT_1H
-    sent = len(sts.requests)
+    sent = len(role_aws.requests)
     reused = mfaenv.mfa("--duration", "1h")
-    assert reused.status == 0 and len(sts.requests) == sent
+    assert reused.status == 0 and len(role_aws.requests) == sent
     assert reused.stderr.startswith("mfaenv: reused the cached MFA session for profile 'default'")
 
 
 def test_a_role_profile_with_another_duration_assumes_the_role_again_without_a_code(
-    mfaenv: Mfa, sts: FakeAws, home: Home
+    mfaenv: Mfa, role_aws: FakeAws, home: Home
 ) -> None:
     with home.aws_config.open("a") as out:
         out.write(f"[profile admin]\nrole_arn = {ADMIN}\nsource_profile = default\n")
     assert mfaenv.mfa("123456", "--profile", "admin").status == 0
-    sent = len(sts.requests)
+    sent = len(role_aws.requests)
     run = mfaenv.mfa("--profile", "admin", "--duration", "30m")
     assert run.status == 0, run.stderr
-    assert sts.actions()[sent:] == ["AssumeRole"], "the MFA session serves: no code"
-    assert sts.requests[-1].params["DurationSeconds"] == "1800"
+    assert role_aws.actions()[sent:] == ["AssumeRole"], "the MFA session serves: no code"
+    assert role_aws.requests[-1].params["DurationSeconds"] == "1800"
     assert left(run.stderr) in LEFT_30M
     assert not run.stderr.startswith("mfaenv: reused")
 
 
 def test_a_role_duration_refused_without_a_cache_is_refused_with_one_too(
-    mfaenv: Mfa, sts: FakeAws, home: Home
+    mfaenv: Mfa, role_aws: FakeAws, home: Home
 ) -> None:
     """Chained role sessions last an hour at most: `--duration 2h` used to get the cached
     role session (rc 0, "59m left") where the same request with a code was refused."""
     with home.aws_config.open("a") as out:
         out.write(f"[profile admin]\nrole_arn = {ADMIN}\nsource_profile = default\n")
     assert mfaenv.mfa("123456", "--profile", "admin").status == 0
-    sent = len(sts.requests)
+    sent = len(role_aws.requests)
     cached = mfaenv.mfa("--profile", "admin", "--duration", "2h")
     with_code = mfaenv.mfa("654321", "--profile", "admin", "--duration", "2h")
     assert (cached.status, cached.stdout) == (1, "")
     assert cached == with_code
     assert cached.stderr.startswith("mfaenv: ") and cached.stderr.count("\n") == 1
-    assert len(sts.requests) == sent
+    assert len(role_aws.requests) == sent
 
 
 # --- messages speak one way ----------------------------------------------------------------
@@ -357,7 +342,7 @@ def test_status_without_a_session_says_so_on_stderr_and_json_stays_on_stdout(mfa
 
 
 def test_a_reused_code_and_a_rejected_code_are_told_alike(
-    mfaenv: Mfa, sts: FakeAws, home: Home
+    mfaenv: Mfa, role_aws: FakeAws, home: Home
 ) -> None:
     assert mfaenv.mfa("123456", "--serial", SERIAL).status == 0
     # With the session it made still cached, the same code would get that session.
@@ -366,7 +351,7 @@ def test_a_reused_code_and_a_rejected_code_are_told_alike(
         mfaenv.mfa("123456", "--serial", SERIAL, "--profile", "default"),
         "that code was already used (each code works once; wait for the next one)",
     )
-    sts.answers["GetSessionToken"] = lambda r: error(
+    role_aws.answers["GetSessionToken"] = lambda r: error(
         "AccessDenied", "MultiFactorAuthentication failed with invalid MFA one time pass code.", 403
     )
     refused(
@@ -376,7 +361,7 @@ def test_a_reused_code_and_a_rejected_code_are_told_alike(
     )
 
 
-def test_a_reused_session_says_it_was_reused(mfaenv: Mfa, sts: FakeAws) -> None:
+def test_a_reused_session_says_it_was_reused(mfaenv: Mfa, role_aws: FakeAws) -> None:
     new = mfaenv.mfa("123456")
     assert new.stderr.startswith("mfaenv: MFA session for profile 'default', ")
     reused = mfaenv.mfa()
@@ -387,17 +372,17 @@ def test_a_reused_session_says_it_was_reused(mfaenv: Mfa, sts: FakeAws) -> None:
 
 
 def test_the_same_code_typed_again_says_the_session_it_made_was_reused(
-    mfaenv: Mfa, sts: FakeAws
+    mfaenv: Mfa, role_aws: FakeAws
 ) -> None:
     assert mfaenv.mfa("123456").status == 0
     again = mfaenv.mfa("123456")
     assert again.status == 0
     assert again.stderr.startswith("mfaenv: reused the cached MFA session for profile 'default', ")
-    assert sts.actions().count("GetSessionToken") == 1, "no second call to AWS"
+    assert role_aws.actions().count("GetSessionToken") == 1, "no second call to AWS"
 
 
 def test_off_says_in_one_line_what_it_restored_and_unset(
-    sts: FakeAws, home: Home, tmp_path: Path
+    role_aws: FakeAws, home: Home, tmp_path: Path
 ) -> None:
     home.aws_credentials.unlink()
     env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIAFAKELONGLIVED001", AWS_SECRET_ACCESS_KEY="s")
@@ -414,7 +399,7 @@ def test_off_says_in_one_line_what_it_restored_and_unset(
 
 
 def test_off_with_no_keys_before_says_it_unset_the_session(
-    sts: FakeAws, tmp_path: Path, shell: str
+    role_aws: FakeAws, tmp_path: Path, shell: str
 ) -> None:
     t = transcript(shell, ["mfa 123456 --serial " + SERIAL, "mfa off"], tmp_path)
     assert [step.status for step in t.steps] == [0, 0, 0], t.stderr

@@ -14,7 +14,6 @@ import re
 import stat
 import string
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -203,19 +202,6 @@ def assert_only_section_changed(before: bytes, after: bytes, header: str) -> Non
             else:
                 inside = found is not None and found[0] <= first and last <= found[1]
             assert inside, f"lines {first}-{last} outside [{header}] changed ({tag})"
-
-
-@pytest.fixture
-def keyring_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """keyring with keyrings.alt's file backend, under this test's own data directory."""
-    import keyring
-    from keyrings.alt.file import PlaintextKeyring  # type: ignore[import-untyped]
-
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    before = keyring.get_keyring()
-    keyring.set_keyring(PlaintextKeyring())
-    yield keyring
-    keyring.set_keyring(before)
 
 
 def encoded(text: str, shape: Shape, *, bom: bool = False) -> bytes:

@@ -26,6 +26,7 @@ from conftest import (
     write_config,
 )
 from fakeaws import (
+    ADMIN,
     SERIAL,
     SESSION_KEY,
     FakeAws,
@@ -37,8 +38,6 @@ from fakeaws import (
 from terminal import Terminal
 
 from mfaenv.cache import Cache
-
-ADMIN = "arn:aws:iam::210987654321:role/Admin"
 
 
 def renew(
@@ -152,7 +151,7 @@ def test_renewal_with_pass_never_draws_pinentry_on_the_terminal_and_says_what_to
             assert time.monotonic() < deadline, terminal.text[-2000:]
             with contextlib.suppress(AssertionError):
                 terminal.read_until("assphrase", timeout=0.2)
-        time.sleep(0.5)  # anything pinentry would still draw
+        time.sleep(0.5)  # anything pinentry would still draw (a real wait: nothing comes)
         try:
             terminal.read_until("assphrase|PIN", timeout=0.5)
             drawn = True

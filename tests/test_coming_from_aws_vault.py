@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import SECRET, FakeClock, Home, Mfa, oathtool, refused, write_config, write_profile
 from fakeaws import (
+    ADMIN,
     ROLE_KEY,
     SERIAL,
     SESSION_KEY,
@@ -21,7 +22,6 @@ from mfaenv.cache import Cache
 from mfaenv.session import Credentials, Session
 
 LONG_LIVED = "AKIAFAKELONGLIVED001"
-ADMIN = "arn:aws:iam::210987654321:role/Admin"
 YKMAN = "ykman oath accounts code --single 'AWS:alice'"
 
 

@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from conftest import SECRET, Home, Mfa, refused, transcript, write_config
 from fakeaws import (
+    ADMIN,
     ROLE_KEY,
     ROLE_TOKEN,
     SERIAL,
@@ -20,16 +21,10 @@ from fakeaws import (
     SIGNIN_TOKEN,
     FakeAws,
     Reply,
-    assume_role_reply,
-    devices_reply,
-    identity_reply,
-    session_token_reply,
-    signin_token_reply,
 )
 
 from mfaenv.console import NOT_A_ROLE, destination, federation_endpoint
 
-ADMIN = "arn:aws:iam::210987654321:role/Admin"
 DEPLOY = "arn:aws:iam::333344445555:role/Deploy"
 LONG_LIVED_KEY = "AKIAFAKELONGLIVED001"
 LONG_LIVED_SECRET = "long/lived+secret"
@@ -85,24 +80,6 @@ def browser(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Browser:
     path.chmod(0o700)
     monkeypatch.setenv("BROWSER", str(path))
     return Browser(path, out)
-
-
-@pytest.fixture
-def federation(fake_aws: FakeAws, home: Home, monkeypatch: pytest.MonkeyPatch) -> FakeAws:
-    """The tests' endpoint as STS and as the federation endpoint; a role profile admin."""
-    fake_aws.answers.update(
-        GetSessionToken=session_token_reply(),
-        AssumeRole=assume_role_reply(),
-        GetCallerIdentity=identity_reply(),
-        ListMFADevices=devices_reply(SERIAL),
-        getSigninToken=signin_token_reply(),
-    )
-    with home.aws_config.open("a") as out:
-        out.write(
-            f"[profile admin]\nrole_arn = {ADMIN}\nsource_profile = default\nregion = eu-west-1\n"
-        )
-    monkeypatch.setenv("MFAENV_FEDERATION_ENDPOINT", f"{fake_aws.url}/federation")
-    return fake_aws
 
 
 def hold_role_session(

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
-from conftest import Home, Mfa, refused, write_profile
+from conftest import Home, Mfa, Run, need, refused, write_profile
 from fakeaws import (
     SERIAL,
     USER_ARN,
@@ -59,10 +62,21 @@ def test_throttling_says_to_wait(
 
 
 def test_a_silent_sts_is_given_up_on_with_one_line(
-    mfaenv: Mfa, fake_aws: FakeAws, home: Home, before: dict[str, tuple[int, bytes]]
+    fake_aws: FakeAws, home: Home, before: dict[str, tuple[int, bytes]]
 ) -> None:
+    """botocore's own read timeout (8 s, before the call's 15 s deadline) gives up on a
+    server that never answers: mfaenv runs under faketime at ten times the speed, so
+    the 8 s pass in 0.8 s."""
     fake_aws.stall = True
-    run = mfaenv.mfa("123456", "--serial", SERIAL, as_shell="zsh")
+    argv = [sys.executable, "-m", "mfaenv", "sh-on", "--shell", "zsh", "123456", "--serial", SERIAL]
+    result = subprocess.run(
+        [need("faketime"), "-f", "+0 x10", *argv],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    run = Run(result.returncode, result.stdout, result.stderr)
     refused(run, f"{fake_aws.url} did not answer in time; check your network or try again")
     assert fake_aws.actions() == ["GetSessionToken"], "no retries"
     assert home.files() == before

@@ -384,7 +384,7 @@ def test_a_typed_code_is_in_no_process_arguments(
             time.sleep(0.05)
         assert fake_aws.actions() == ["GetSessionToken"]
         arguments = {p.name: _cmdline(p) for p in Path("/proc").iterdir() if p.name.isdigit()}
-        fake_aws._release.set()
+        fake_aws.release()
         process.communicate(timeout=60)
     assert any("sh-on" in words for words in arguments.values()), "mfaenv was running"
     assert fake_aws.requests[0].params["TokenCode"] == code, "and had the code"
@@ -482,7 +482,8 @@ def test_a_code_in_the_environment_is_used_once_and_never_passed_on(
 
 
 def test_a_trickling_server_is_given_up_on_at_the_deadline(fake_aws: FakeAws, home: Home) -> None:
-    """A byte every 5 s never trips botocore's 8 s read timeout; the call's deadline does."""
+    """A byte every 5 s never trips botocore's 8 s read timeout; the call's deadline does
+    (a one-second deadline, waited for real: the one test of it for botocore's calls)."""
     fake_aws.answers["GetSessionToken"] = session_token_reply()
     fake_aws.trickle = 5.0
     before = home.files()

@@ -4,40 +4,13 @@ since CI has no desktop session."""
 
 from __future__ import annotations
 
-import importlib
-import os
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Home, Mfa, refused, write_config
+from conftest import Home, Mfa, need_module, refused, write_config
 from fakeaws import SERIAL, FakeAws, identity_reply, session_token_reply
 
 LONG_LIVED = "AKIAFAKELONGLIVED001"
-
-
-def need_module(name: str) -> Any:
-    """The module ``name``; a failure in CI when it is missing, else a skip."""
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{name} is not installed, and CI must run every test")
-        pytest.skip(f"{name} is not installed")
-
-
-@pytest.fixture
-def keyring_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """keyring with keyrings.alt's file backend, under this test's own data directory."""
-    keyring = need_module("keyring")
-    backend = need_module("keyrings.alt.file")
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    before = keyring.get_keyring()
-    store = backend.PlaintextKeyring()
-    keyring.set_keyring(store)
-    yield keyring
-    keyring.set_keyring(before)
 
 
 @pytest.fixture

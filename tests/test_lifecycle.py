@@ -27,11 +27,13 @@ from conftest import (
 from fakeaws import (
     SERIAL,
     FakeAws,
-    Reply,
+    access_keys_reply,
     devices_reply,
     empty_reply,
     error,
     identity_reply,
+    new_access_key_reply,
+    session_token_reply,
     virtual_device_reply,
 )
 from terminal import Terminal
@@ -294,8 +296,6 @@ def test_rotate_key_refuses_when_the_user_has_two_keys(
 def test_a_rotation_that_fails_before_the_delete_leaves_the_old_key_and_the_file(
     mfaenv: Mfa, fake_aws: FakeAws, home: Home, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from fakeaws import session_token_reply
-
     from mfaenv import rotate
 
     monkeypatch.setattr(rotate, "PROPAGATION_TRIES", 2)
@@ -309,8 +309,8 @@ def test_a_rotation_that_fails_before_the_delete_leaves_the_old_key_and_the_file
             if r.access_key_id != "AKIANEWKEYNOTWORKING"
             else error("InvalidClientTokenId", "not yet", 403)
         ),
-        ListAccessKeys=lambda r: _keys_reply(["AKIAFAKELONGLIVED001"]),
-        CreateAccessKey=lambda r: _new_key_reply(),
+        ListAccessKeys=access_keys_reply("AKIAFAKELONGLIVED001"),
+        CreateAccessKey=new_access_key_reply("AKIANEWKEYNOTWORKING", "new/secret"),
         DeleteAccessKey=empty_reply("DeleteAccessKey"),
     )
     before = home.aws_credentials.read_bytes()
@@ -324,28 +324,6 @@ def test_a_rotation_that_fails_before_the_delete_leaves_the_old_key_and_the_file
     assert home.aws_credentials.read_bytes() == before
     deleted = [r.params["AccessKeyId"] for r in fake_aws.requests if r.action == "DeleteAccessKey"]
     assert deleted == ["AKIANEWKEYNOTWORKING"], "only the new key is cleaned up"
-
-
-def _keys_reply(keys: list[str]) -> Reply:
-    from fakeaws import _result
-
-    members = "".join(
-        f"<member><UserName>alice</UserName><AccessKeyId>{k}</AccessKeyId><Status>Active</Status>"
-        "<CreateDate>2026-01-01T00:00:00Z</CreateDate></member>"
-        for k in keys
-    )
-    return _result("ListAccessKeys", f"<AccessKeyMetadata>{members}</AccessKeyMetadata>")
-
-
-def _new_key_reply() -> Reply:
-    from fakeaws import _result
-
-    return _result(
-        "CreateAccessKey",
-        "<AccessKey><UserName>alice</UserName><AccessKeyId>AKIANEWKEYNOTWORKING</AccessKeyId>"
-        "<Status>Active</Status><SecretAccessKey>new/secret</SecretAccessKey>"
-        "<CreateDate>2026-01-01T00:00:00Z</CreateDate></AccessKey>",
-    )
 
 
 def test_rotating_a_key_from_the_environment_shows_it_once_and_deletes_after_confirmation(

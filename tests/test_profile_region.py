@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import Home, init_command, need, run_shell, transcript, write_profile
 from fakeaws import (
+    ADMIN,
     ROLE_KEY,
     SERIAL,
     SESSION_KEY,
@@ -23,7 +24,6 @@ from fakeaws import (
 from mfaenv.sandbox import DemoUser
 from mfaenv.shells import get_shell
 
-ADMIN = "arn:aws:iam::210987654321:role/Admin"
 LONG_LIVED = "AKIAFAKELONGLIVED001"
 
 

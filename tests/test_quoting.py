@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import _read_env, run_shell
+from conftest import read_env, run_shell
 
 from mfaenv.env import Change
 from mfaenv.shells import get_shell
@@ -43,7 +43,7 @@ def _eval_in(shell: str, code: str, tmp_path: Path) -> dict[str, str]:
     result = run_shell(shell, script, env)
     assert result.returncode == 0, result.stderr
     assert not (tmp_path / "pwned").exists()
-    return _read_env(env_file)
+    return read_env(env_file)
 
 
 def test_hostile_values_are_exported_byte_exact(shell: str, tmp_path: Path) -> None:

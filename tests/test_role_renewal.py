@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import FakeClock, Home, Mfa, need, refused
 from fakeaws import (
+    ADMIN,
     ROLE_KEY,
     SESSION_KEY,
     FakeAws,
@@ -21,7 +22,6 @@ from fakeaws import (
     assume_role_reply,
 )
 
-ADMIN = "arn:aws:iam::210987654321:role/Admin"
 LIBFAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
 
 

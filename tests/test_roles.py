@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import Home, Mfa, refused, transcript, write_config
 from fakeaws import (
+    ADMIN,
     ROLE_KEY,
     SERIAL,
     SESSION_KEY,
@@ -20,7 +21,6 @@ from fakeaws import (
 from mfaenv.prompt import segment
 from mfaenv.sandbox import DemoUser
 
-ADMIN = "arn:aws:iam::210987654321:role/Admin"
 VIEWER = "arn:aws:iam::210987654321:role/Viewer"
 LONG_LIVED = "AKIAFAKELONGLIVED001"
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from conftest import Home, transcript, write_profile
 from fakeaws import (
+    ADMIN,
     SERIAL,
     FakeAws,
     assume_role_reply,
@@ -18,8 +19,6 @@ from fakeaws import (
 )
 
 from mfaenv.sandbox import DemoUser
-
-ADMIN = "arn:aws:iam::210987654321:role/Admin"
 
 
 def keys_of(home: Home) -> dict[str, str]:

@@ -267,6 +267,7 @@ def test_a_command_source_runs_without_a_shell_or_aws_keys_and_its_stderr_shows(
             "the TOTP command '{p}' failed with status 3, run with no terminal (as mfaenv runs "
             "it where it may not ask): type `mfa CODE` with a code from your device",
         ),
+        # The command's time limit (1 s here), waited for real: the one test of it.
         ("sleep 5; echo 123456", "the TOTP command '{p}' did not finish within 1s"),
     ],
 )
