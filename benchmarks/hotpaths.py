@@ -70,7 +70,7 @@ TABLES = {
 }
 
 # An IAM user with an access key and an enabled virtual MFA device (as
-# mfaenv.sandbox.seed_demo_user makes one), run by the venv's interpreter.
+# mfaenv.motoserver.seed_demo_user makes one), run by the venv's interpreter.
 SEED = """\
 import json, sys, time
 import boto3, pyotp

@@ -29,7 +29,7 @@ from fakeaws import (
 )
 
 from mfaenv.clock import SYSTEM, Clock
-from mfaenv.sandbox import DemoUser, MotoServer, seed_demo_user
+from mfaenv.motoserver import DemoUser, MotoServer, seed_demo_user
 from mfaenv.shells import get_shell
 from mfaenv.verbs import EVAL_VERBS, PASSTHROUGH
 

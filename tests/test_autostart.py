@@ -10,7 +10,7 @@ from pathlib import Path
 from conftest import Home, write_config
 from interactive import Shell, code, open_shell, processes
 
-from mfaenv.sandbox import DemoUser
+from mfaenv.motoserver import DemoUser
 
 
 def test_a_new_shell_starts_in_the_cached_session_and_off_restores(

@@ -28,7 +28,7 @@ from fakeaws import (
     virtual_device_reply,
 )
 
-from mfaenv.sandbox import DemoUser
+from mfaenv.motoserver import DemoUser
 
 LONG_KEY = "AKIAFAKELONGLIVED001"
 NEW_KEY, NEW_SECRET = "AKIAFAKENEWKEY000002", "new/secret+NEWSECRET"

@@ -24,7 +24,7 @@ from conftest import (
 from interactive import Shell, code, marker_setup, open_shell, processes
 
 from mfaenv.cache import Cache, generation
-from mfaenv.sandbox import DemoUser
+from mfaenv.motoserver import DemoUser
 from mfaenv.session import Credentials, Session
 
 

@@ -12,7 +12,7 @@ import pytest
 from conftest import Home, Mfa, PassStore, need, refused, write_config, write_profile
 from fakeaws import SERIAL, FakeAws, error, identity_reply, session_token_reply
 
-from mfaenv.sandbox import DemoUser, MotoServer
+from mfaenv.motoserver import DemoUser, MotoServer
 
 OTHER = (
     "; the build bot\n[bot]\naws_access_key_id = AKIAFAKEBOTKEY000001\naws_secret_access_key = b\n"

@@ -39,7 +39,7 @@ from fakeaws import (
 from terminal import Terminal
 
 from mfaenv import config as config_file
-from mfaenv.sandbox import MotoServer
+from mfaenv.motoserver import MotoServer
 
 
 def iam(moto_server: MotoServer, key: str = "admin", secret: str = "admin") -> Any:

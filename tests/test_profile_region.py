@@ -21,7 +21,7 @@ from fakeaws import (
     FakeAws,
 )
 
-from mfaenv.sandbox import DemoUser
+from mfaenv.motoserver import DemoUser
 from mfaenv.shells import get_shell
 
 LONG_LIVED = "AKIAFAKELONGLIVED001"

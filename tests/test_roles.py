@@ -18,8 +18,8 @@ from fakeaws import (
     get_role_reply,
 )
 
+from mfaenv.motoserver import DemoUser
 from mfaenv.prompt import segment
-from mfaenv.sandbox import DemoUser
 
 VIEWER = "arn:aws:iam::210987654321:role/Viewer"
 LONG_LIVED = "AKIAFAKELONGLIVED001"

@@ -19,7 +19,7 @@ import pytest
 from conftest import Home, Mfa, PassStore, init_command, need, transcript
 from terminal import Terminal
 
-from mfaenv import sandbox
+from mfaenv import motoserver, sandbox
 from mfaenv.env import ShellState
 from mfaenv.manpage import render, render_config
 from mfaenv.shells import get_shell
@@ -135,7 +135,7 @@ def test_a_second_terminal_joins_the_running_sandbox_and_says_so(
     assert f"user     {DEMO_ARN}" in t.stdout
     assert t[5].env == t.before
     assert not box(sandbox_home).exists()
-    assert not sandbox.answers(t[2].env["MFAENV_SANDBOX"]), "the server is gone"
+    assert not motoserver.answers(t[2].env["MFAENV_SANDBOX"]), "the server is gone"
 
 
 def test_a_terminal_whose_sandbox_was_stopped_elsewhere_says_so_and_gets_back(
@@ -303,7 +303,7 @@ def test_an_unreachable_sandbox_server_is_named(
     mfaenv.capsys.readouterr()
     state = json.loads((box(sandbox_home) / "state.json").read_text())
     os.kill(state["pid"], signal.SIGKILL)  # the server dies without `stop`
-    while sandbox.answers(state["url"]):
+    while motoserver.answers(state["url"]):
         pass
     run = mfaenv.mfa("123456")
     assert (run.status, run.stdout) == (1, "")
@@ -391,9 +391,9 @@ def test_try_joins_a_sandbox_that_runs_already_and_leaves_it_running(
         terminal.read_until(r"try: the sandbox ran before ./try and keeps running")
     finally:
         terminal.close()
-    assert sandbox.answers(url)
+    assert motoserver.answers(url)
     assert mfaenv.mfa("sandbox", "stop").status == 0
-    assert not sandbox.answers(url)
+    assert not motoserver.answers(url)
 
 
 # --- what a newcomer tries in the sandbox, beyond mfa CODE ------------------------------------
@@ -461,7 +461,7 @@ def test_exec_runs_the_aws_cli_with_the_sandbox_session(sandbox_home: Home, tmp_
         user_env(),
     )
     assert [s.status for s in t.steps] == [0] * 6, t.stderr
-    assert t.stdout.splitlines()[-1] == sandbox.MOTO_IDENTITY
+    assert t.stdout.splitlines()[-1] == motoserver.MOTO_IDENTITY
 
 
 def test_pass_in_the_sandbox_keeps_to_the_sandboxs_own_store(
@@ -513,7 +513,7 @@ def test_try_leaves_running_a_sandbox_another_terminal_started_after_its_own_sto
     finally:
         terminal.close()
     url = json.loads((box(sandbox_home) / "state.json").read_text())["url"]
-    assert sandbox.answers(url), "the other terminal's sandbox still runs"
+    assert motoserver.answers(url), "the other terminal's sandbox still runs"
     assert mfaenv.mfa("sandbox", "stop").status == 0
 
 

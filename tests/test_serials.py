@@ -9,7 +9,7 @@ import pytest
 from conftest import Home, Mfa, transcript, write_profile
 from fakeaws import SERIAL, FakeAws, devices_reply, identity_reply, session_token_reply
 
-from mfaenv.sandbox import DemoUser, MotoServer
+from mfaenv.motoserver import DemoUser, MotoServer
 
 
 def test_discovery_finds_a_user_with_an_iam_path_and_caches_the_serial(

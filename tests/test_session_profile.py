@@ -18,7 +18,7 @@ from fakeaws import (
     session_token_reply,
 )
 
-from mfaenv.sandbox import DemoUser
+from mfaenv.motoserver import DemoUser
 
 
 def keys_of(home: Home) -> dict[str, str]:

@@ -9,7 +9,7 @@ from pathlib import Path
 from conftest import Home, init_command, run_shell, transcript, write_profile
 from fakeaws import FakeAws, session_token_reply
 
-from mfaenv.sandbox import DemoUser
+from mfaenv.motoserver import DemoUser
 
 SESSION_VARS = {
     "AWS_ACCESS_KEY_ID",

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import Mfa, Run, transcript
 
-from mfaenv.sandbox import DemoUser
+from mfaenv.motoserver import DemoUser
 
 
 def test_status_in_a_real_shell_shows_the_session(

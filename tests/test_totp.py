@@ -27,7 +27,7 @@ from terminal import Terminal
 
 from mfaenv import totp
 from mfaenv.cache import Cache
-from mfaenv.sandbox import DemoUser
+from mfaenv.motoserver import DemoUser
 from mfaenv.totp import Source
 
 
