@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import configparser
+import contextlib
 import importlib
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -80,6 +82,41 @@ def need(tool: str) -> str:
             pytest.fail(f"{tool} is not installed, and CI must run every test")
         pytest.skip(f"{tool} is not installed")
     return path
+
+
+def libfaketime() -> str:
+    """The path of libfaketime (Debian's package faketime), to LD_PRELOAD: the tests whose
+    clock moves during the run read it from a file (FAKETIME_TIMESTAMP_FILE)."""
+    need("faketime")
+    found = sorted(Path("/usr/lib").glob("*/faketime/libfaketime.so.1"))
+    found += Path("/usr/lib").glob("faketime/libfaketime.so.1")
+    if not found:
+        pytest.fail("faketime is installed, but not its libfaketime.so.1")
+    return str(found[0])
+
+
+def faketime(spec: str) -> list[str]:
+    """The faketime wrapper's words for a clock at ``spec`` (``+0 x10``: ten times as fast),
+    shared by every process it starts. A wrapper names its semaphore and shared memory
+    after its PID and leaves them when it is killed; a later wrapper given the same PID
+    then fails ("sem_open: File exists"), so those of PIDs no longer alive go first."""
+    binary = need("faketime")
+    with contextlib.suppress(OSError):
+        for path in Path("/dev/shm").iterdir():
+            left = re.fullmatch(r"(?:sem\.)?faketime_(?:sem|shm)_(\d+)", path.name)
+            if left is not None and not _alive(int(left[1])):
+                path.unlink(missing_ok=True)
+    return [binary, "-f", spec]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def need_module(name: str) -> Any:

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import Home, Mfa, Run, need, refused, write_profile
+from conftest import Home, Mfa, Run, faketime, refused, write_profile
 from fakeaws import (
     SERIAL,
     USER_ARN,
@@ -70,7 +70,7 @@ def test_a_silent_sts_is_given_up_on_with_one_line(
     fake_aws.stall = True
     argv = [sys.executable, "-m", "mfaenv", "sh-on", "--shell", "zsh", "123456", "--serial", SERIAL]
     result = subprocess.run(
-        [need("faketime"), "-f", "+0 x10", *argv],
+        [*faketime("+0 x10"), *argv],
         capture_output=True,
         text=True,
         timeout=60,

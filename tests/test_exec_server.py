@@ -21,7 +21,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import SECRET, Home, Mfa, need, refused, write_config
+from conftest import SECRET, Home, Mfa, libfaketime, need, refused, write_config
 from fakeaws import SERIAL, USER_ARN, FakeAws, Reply, Request, identity_reply, result_reply
 from terminal import Terminal
 
@@ -63,15 +63,8 @@ class Offset:
         return time.time() + self.seconds
 
     def environ(self) -> dict[str, str]:
-        need("faketime")
-        probe = subprocess.run(
-            ["faketime", "-f", "+0", "sh", "-c", 'printf %s "$LD_PRELOAD"'],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
         return {
-            "LD_PRELOAD": probe.stdout,
+            "LD_PRELOAD": libfaketime(),
             "FAKETIME_TIMESTAMP_FILE": str(self.path),
             "FAKETIME_NO_CACHE": "1",  # read the file at each call: the offset moves
         }

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import FakeClock, Home, Mfa, need, refused
+from conftest import FakeClock, Home, Mfa, libfaketime, refused
 from fakeaws import (
     ADMIN,
     ROLE_KEY,
@@ -21,8 +21,6 @@ from fakeaws import (
     Request,
     assume_role_reply,
 )
-
-LIBFAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
 
 
 @pytest.fixture
@@ -108,8 +106,6 @@ def test_a_long_running_sdk_process_with_no_terminal_outlives_the_role_session(
     """boto3 in its own session (setsid: no controlling terminal), stdin /dev/null, on a
     profile whose credential_process is mfaenv's for a role profile; its clock (and that
     of the mfaenv it runs) jumps 70 minutes, past the role session's end."""
-    need("faketime")
-    assert Path(LIBFAKETIME).exists(), "libfaketime (Debian package faketime)"
     assert mfaenv.mfa("123456").status == 0  # the MFA session, cached for 12 hours
     made = len(fake_roles.requests)
     offset = {"seconds": 0}
@@ -126,7 +122,7 @@ def test_a_long_running_sdk_process_with_no_terminal_outlives_the_role_session(
     go = tmp_path / "go"
     env = {k: v for k, v in os.environ.items() if k != "MFAENV_NO_PROMPT"}
     env.update(
-        LD_PRELOAD=LIBFAKETIME, FAKETIME_TIMESTAMP_FILE=str(clock_file), FAKETIME_NO_CACHE="1"
+        LD_PRELOAD=libfaketime(), FAKETIME_TIMESTAMP_FILE=str(clock_file), FAKETIME_NO_CACHE="1"
     )
     process = subprocess.Popen(
         [sys.executable, "-c", BOTO3_LOOP, str(go)],

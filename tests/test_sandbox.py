@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import Home, Mfa, PassStore, init_command, need, transcript
+from conftest import Home, Mfa, PassStore, faketime, init_command, need, transcript
 from terminal import Terminal
 
 from mfaenv import motoserver, sandbox
@@ -475,7 +475,7 @@ def test_pass_in_the_sandbox_keeps_to_the_sandboxs_own_store(
     (up to 30 s), here under faketime at thirty times the speed (at most a second)."""
     own = pass_store.store
     before = sorted(str(p.relative_to(own)) for p in own.rglob("*"))
-    fast = shlex.join([need("faketime"), "-f", "+0 x30"])
+    fast = shlex.join(faketime("+0 x30"))
     t = transcript(
         "bash",
         [
