@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import sys
 
-from mfaenv.env import requested_profile
 from mfaenv.errors import MfaEnvError
 
 TYPE_CHECKING = False
@@ -52,6 +51,7 @@ def check_values(args: Args, options: Sequence[str]) -> None:
 
 def build_request(args: Args, environ: Mapping[str, str]) -> Request:
     """The session options of ``mfa [CODE]``, exec and credential-process, checked."""
+    from mfaenv.env import requested_profile
     from mfaenv.request import Request
 
     check_values(args, ("profile", "duration", "serial", "totp", "role", "save_as"))
