@@ -37,6 +37,12 @@ def _fish_single(text: str) -> str:
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
+def _capital(text: str) -> str:
+    """A fish description starts with a capital, unless it starts with a literal such as
+    ``pass:ENTRY``."""
+    return text if ":" in text.split(" ", 1)[0] else text[:1].upper() + text[1:]
+
+
 def _words_of(values: tuple[str, ...] | str) -> tuple[str, ...]:
     return values if isinstance(values, tuple) else ()
 
@@ -202,7 +208,7 @@ def _fish_lines(verb: Verb, when: str) -> list[str]:
     lines = []
     for option in verb.options:
         values = _fish_values(option.complete) if option.takes_value else ""
-        help_text = _fish_single(option.help[:1].upper() + option.help[1:])
+        help_text = _fish_single(_capital(option.help))
         lines.append(f"-n {when} -l {option.flag[2:]}{values} -d {help_text}")
     for argument in verb.arguments:
         if argument.rest:
@@ -214,7 +220,7 @@ def _fish_lines(verb: Verb, when: str) -> list[str]:
 
 def _fish(text: str) -> str:
     verbs = " \\\n    ".join(
-        _fish_single(f"{verb.name}:{verb.summary[:1].upper()}{verb.summary[1:]}") for verb in _TYPED
+        _fish_single(f"{verb.name}:{_capital(verb.summary)}") for verb in _TYPED
     )
     lines = []
     for verb in _TYPED:

@@ -270,7 +270,17 @@ def parse(argv: Sequence[str]) -> Args:
     topic = values.pop("topic", None)
     if topic is not None:
         parser.parse_args([topic, "--help"])  # prints it and exits
+    return args_of(values)
+
+
+def args_of(values: dict[str, Any]) -> Args:
+    """``Args`` of argparse's namespace (as a dict). argparse takes ``--`` out of an
+    option's words, so ``--profile=--`` comes back as an empty list: the value given
+    was ``--``, and is checked as such."""
     verb = values.pop("verb", None) or "help"
+    for dest, value in values.items():
+        if value == [] and dest != "command":
+            values[dest] = "--"
     return Args(verb, **values)
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import importlib
 import os
+import subprocess
+import sys
 
 import pytest
 from completing import bash_complete, fish_complete
@@ -15,7 +17,7 @@ from hypothesis import strategies as st
 
 from mfaenv.cli import fast_parse
 from mfaenv.errors import MfaEnvError
-from mfaenv.parser import build
+from mfaenv.parser import args_of, build
 from mfaenv.verbs import BY_NAME, SHELL_NAMES, VERBS, Args, Verb, typed_verbs
 
 FIELDS = [name for name in Args.__annotations__ if name != "verb"]
@@ -33,8 +35,7 @@ def argparse_reading(argv: list[str]) -> Args | None:
         namespace = build().parse_args(argv)
     except (MfaEnvError, SystemExit):
         return None
-    values = vars(namespace)
-    return Args(values.pop("verb"), **values)
+    return args_of(vars(namespace))
 
 
 def fields(args: Args) -> dict[str, object]:
@@ -135,3 +136,34 @@ def test_bash_and_fish_complete_every_option_of_the_table(verb: Verb, home: Home
     env = dict(os.environ)
     assert bash_complete(f"mfa {verb.name} --", env) == expected
     assert fish_complete(f"mfa {verb.name} --", env) == [e for e in expected if e != "--"]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["credential-process", "--profile=--"],
+        ["sh-on", "--shell", "bash", "--duration=--"],
+        ["status", "--profile=--"],
+        ["exec", "--profile=--", "--", "true"],
+        ["credential-process", "--prof=--"],
+        ["console", "--service=--", "--print"],
+        ["policy", "--max-age=--"],
+    ],
+)
+def test_an_option_whose_value_is_two_dashes_is_refused_as_that_value(
+    argv: list[str], home: Home
+) -> None:
+    """argparse hands ``--opt=--`` back as an empty list; the value is ``--``, and the
+    answer one line that names it, never an internal error."""
+    result = subprocess.run(
+        [sys.executable, "-m", "mfaenv", *argv],
+        env={**os.environ, "MFAENV_NO_PROMPT": "1", "AWS_ENDPOINT_URL": "http://127.0.0.1:9"},
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (result.returncode, result.stdout) == (1, "")
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("mfaenv: ") and "'--'" in lines[0], lines
