@@ -9,6 +9,7 @@ import re
 import select
 import signal
 import time
+from pathlib import Path
 
 
 class Terminal:
@@ -58,7 +59,29 @@ class Terminal:
         if not self.pid:  # it ended, and wait() has had it
             os.close(self.fd)
             return
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(self.pid, signal.SIGKILL)
+        # Every process of the terminal's session, not only the first: a shell run by
+        # strace (or any wrapper) would outlive its wrapper, reading a closed terminal.
+        for pid in session_members(self.pid):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
         os.waitpid(self.pid, 0)
         os.close(self.fd)
+
+
+def session_members(session: int) -> list[int]:
+    """The processes of ``session`` (the pty's child leads it), from /proc; the leader
+    alone where there is no /proc."""
+    members = [session]
+    with contextlib.suppress(OSError):
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit() or int(entry.name) == session:
+                continue
+            try:
+                stat = (entry / "stat").read_bytes()
+            except OSError:
+                continue
+            # pid (comm) state ppid pgrp session ...: comm may hold spaces and parentheses
+            fields = stat[stat.rfind(b")") + 2 :].split()
+            if len(fields) > 3 and int(fields[3]) == session:
+                members.append(int(entry.name))
+    return members
