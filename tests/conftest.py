@@ -594,6 +594,19 @@ def write_config(home: Home, text: str) -> Path:
     return path
 
 
+def totp_file(directory: Path) -> Path:
+    """A TOTP secret file (SECRET) as a user keeps one, 0600: for ``totp = "file:..."``."""
+    secret = directory / "dev.totp"
+    secret.write_text(SECRET + "\n")
+    secret.chmod(0o600)
+    return secret
+
+
+def default_totp_source(home: Home, secret: Path) -> None:
+    """The config gives the default profile ``secret`` as its TOTP source, and SERIAL."""
+    write_config(home, f'[profiles.default]\ntotp = "file:{secret}"\nserial = "{SERIAL}"\n')
+
+
 def oathtool(secret: str, when: float, *extra: str) -> str:
     """The reference implementation's code for ``when`` (``extra``: its own --totp=... flags)."""
     stamp = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(when))

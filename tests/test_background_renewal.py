@@ -19,9 +19,11 @@ from conftest import (
     FakeClock,
     Home,
     Mfa,
+    default_totp_source,
     forget_gpg_key,
     make_gpg_key,
     need,
+    totp_file,
     transcript,
     write_config,
 )
@@ -30,9 +32,6 @@ from fakeaws import (
     SERIAL,
     SESSION_KEY,
     FakeAws,
-    assume_role_reply,
-    devices_reply,
-    identity_reply,
     session_token_reply,
 )
 from terminal import Terminal
@@ -70,10 +69,7 @@ def renew(
 def test_renewal_asks_for_the_length_the_session_was_asked_for(
     fake_aws: FakeAws, home: Home, tmp_path: Path
 ) -> None:
-    secret = tmp_path / "dev.totp"
-    secret.write_text(SECRET + "\n")
-    secret.chmod(0o600)
-    write_config(home, f'[profiles.default]\ntotp = "file:{secret}"\nserial = "{SERIAL}"\n')
+    default_totp_source(home, totp_file(tmp_path))
     fake_aws.answers["GetSessionToken"] = session_token_reply()
     t = transcript("bash", ["mfa 123456 --duration 1h"], tmp_path)
     assert t[1].status == 0, t.stderr
@@ -86,23 +82,17 @@ def test_renewal_asks_for_the_length_the_session_was_asked_for(
 
 
 def test_renewal_chains_a_role_session_from_the_cached_mfa_session_with_no_code(
-    fake_aws: FakeAws, home: Home, tmp_path: Path
+    role_aws: FakeAws, home: Home, tmp_path: Path
 ) -> None:
-    fake_aws.answers.update(
-        GetSessionToken=session_token_reply(),
-        AssumeRole=assume_role_reply(),
-        GetCallerIdentity=identity_reply(),
-        ListMFADevices=devices_reply(SERIAL),
-    )
     with home.aws_config.open("a") as out:
         out.write(f"[profile admin]\nrole_arn = {ADMIN}\nsource_profile = default\n")
     t = transcript("bash", ["mfa 123456 --profile admin"], tmp_path)
     assert t[1].status == 0, t.stderr
     run = renew(home, t[1].env, "admin")  # no TOTP source: no code can be had
     assert (run.returncode, run.stdout, run.stderr) == (0, "", "")
-    assumed = [r.access_key_id for r in fake_aws.requests if r.action == "AssumeRole"]
+    assumed = [r.access_key_id for r in role_aws.requests if r.action == "AssumeRole"]
     assert assumed == [SESSION_KEY, SESSION_KEY]
-    assert fake_aws.actions().count("GetSessionToken") == 1
+    assert role_aws.actions().count("GetSessionToken") == 1
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import boto3
 import pytest
-from conftest import SECRET, Home, Mfa, transcript, write_config, write_profile
+from conftest import Home, Mfa, totp_file, transcript, write_config, write_profile
 from fakeaws import SERIAL, SESSION_KEY, SESSION_TOKEN, FakeAws, identity_reply, session_token_reply
 
 PROCESS = f"{sys.executable} -m mfaenv credential-process --profile dev-long-term"
@@ -24,9 +24,7 @@ def paired_profiles(home: Home, fake_aws: FakeAws, tmp_path: Path) -> FakeAws:
     write_profile(home, "dev-long-term", "AKIADEVLONGTERM00001", "dev/long+term")
     with home.aws_config.open("a") as out:
         out.write(f"[profile dev]\nregion = us-east-1\ncredential_process = {PROCESS}\n")
-    secret = tmp_path / "dev.totp"
-    secret.write_text(SECRET)
-    secret.chmod(0o600)
+    secret = totp_file(tmp_path)
     write_config(home, f'[profiles.dev-long-term]\nserial = "{SERIAL}"\ntotp = "file:{secret}"\n')
     return fake_aws
 

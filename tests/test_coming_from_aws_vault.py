@@ -7,7 +7,17 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import SECRET, FakeClock, Home, Mfa, oathtool, refused, write_config, write_profile
+from conftest import (
+    SECRET,
+    FakeClock,
+    Home,
+    Mfa,
+    oathtool,
+    refused,
+    totp_file,
+    write_config,
+    write_profile,
+)
 from fakeaws import (
     ADMIN,
     ROLE_KEY,
@@ -148,9 +158,7 @@ def test_totp_option_then_the_mfaenv_config_come_before_mfa_process(
     run = mfaenv.mfa("--profile", "alice", "--totp", "command:echo 222222")
     assert run.status == 0, run.stderr
     assert alice.requests[-1].params["TokenCode"] == "222222"
-    secret = tmp_path / "alice.totp"
-    secret.write_text(SECRET + "\n")
-    secret.chmod(0o600)
+    secret = totp_file(tmp_path)
     write_config(home, f'[profiles.alice]\ntotp = "file:{secret}"\n')
     run = mfaenv.mfa("--profile", "alice", "--duration", "2h")
     assert run.status == 0, run.stderr

@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from conftest import SECRET, Home, Mfa, refused, transcript, write_config
+from conftest import Home, Mfa, refused, totp_file, transcript, write_config
 from fakeaws import (
     ADMIN,
     ROLE_KEY,
@@ -141,9 +141,7 @@ def test_console_signs_in_with_the_role_session_the_shell_holds(
 def test_a_role_profile_without_a_session_in_the_shell_gets_one_as_mfa_would(
     mfaenv: Mfa, federation: FakeAws, tmp_path: Path
 ) -> None:
-    secret = tmp_path / "dev.totp"
-    secret.write_text(SECRET)
-    secret.chmod(0o600)
+    secret = totp_file(tmp_path)
     run = mfaenv.mfa("console", "--profile", "admin", "--totp", f"file:{secret}", "--print")
     assert run.status == 0, run.stderr
     assert federation.actions()[-3:] == ["GetSessionToken", "AssumeRole", "getSigninToken"]
@@ -174,9 +172,7 @@ def test_a_role_profile_without_a_session_in_the_shell_gets_one_as_mfa_would(
 def test_an_ad_hoc_role_takes_its_code_from_the_totp_source(
     mfaenv: Mfa, federation: FakeAws, tmp_path: Path
 ) -> None:
-    secret = tmp_path / "dev.totp"
-    secret.write_text(SECRET)
-    secret.chmod(0o600)
+    secret = totp_file(tmp_path)
     run = mfaenv.mfa("console", "--role", DEPLOY, "--totp", f"file:{secret}", "--print")
     assert run.status == 0, run.stderr
     assert federation.actions()[-3:] == ["GetSessionToken", "AssumeRole", "getSigninToken"]

@@ -8,7 +8,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import SECRET, FakeClock, Home, Mfa, refused, write_config
+from conftest import (
+    FakeClock,
+    Home,
+    Mfa,
+    default_totp_source,
+    refused,
+    totp_file,
+    write_config,
+)
 from fakeaws import SERIAL, SESSION_KEY, FakeAws, session_token_reply
 
 from mfaenv.cache import Cache
@@ -55,10 +63,7 @@ def test_with_no_way_to_get_a_code_the_session_is_served_until_its_true_end(
 def test_with_a_totp_source_it_renews_fifteen_minutes_before_the_end(
     mfaenv: Mfa, fake_aws: FakeAws, home: Home, clock: FakeClock, tmp_path: Path
 ) -> None:
-    secret = tmp_path / "dev.totp"
-    secret.write_text(SECRET + "\n")
-    secret.chmod(0o600)
-    write_config(home, f'[profiles.default]\ntotp = "file:{secret}"\nserial = "{SERIAL}"\n')
+    default_totp_source(home, totp_file(tmp_path))
     fake_aws.answers["GetSessionToken"] = session_token_reply()
     session = _cache(home, clock, seconds_left=16 * 60)
     assert _process(mfaenv)["AccessKeyId"] == "ASIACACHED"
@@ -72,10 +77,7 @@ def test_with_a_totp_source_it_renews_fifteen_minutes_before_the_end(
 def test_a_session_shorter_than_thirty_minutes_is_warned_about(
     mfaenv: Mfa, fake_aws: FakeAws, home: Home, tmp_path: Path
 ) -> None:
-    secret = tmp_path / "dev.totp"
-    secret.write_text(SECRET + "\n")
-    secret.chmod(0o600)
-    write_config(home, f'[profiles.default]\ntotp = "file:{secret}"\nserial = "{SERIAL}"\n')
+    default_totp_source(home, totp_file(tmp_path))
     fake_aws.answers["GetSessionToken"] = session_token_reply()
     run = mfaenv("credential-process", "--profile", "default", "--duration", "20m")
     assert run.status == 0

@@ -21,7 +21,15 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import SECRET, Home, Mfa, libfaketime, need, refused, write_config
+from conftest import (
+    Home,
+    Mfa,
+    default_totp_source,
+    libfaketime,
+    need,
+    refused,
+    totp_file,
+)
 from fakeaws import SERIAL, USER_ARN, FakeAws, Reply, Request, identity_reply, result_reply
 from terminal import Terminal
 
@@ -311,10 +319,7 @@ def test_an_mfa_session_renews_from_its_totp_source_near_its_end(
     fake_aws: FakeAws, home: Home, offset: Offset, served: list[Served], tmp_path: Path
 ) -> None:
     sts(fake_aws, offset)
-    secret = tmp_path / "dev.totp"
-    secret.write_text(SECRET + "\n")
-    secret.chmod(0o600)
-    write_config(home, f'[profiles.default]\ntotp = "file:{secret}"\nserial = "{SERIAL}"\n')
+    default_totp_source(home, totp_file(tmp_path))
     cache_mfa_session(home, offset, 3600)
     server = serve(served, ["--profile", "default", "--", *client_command("boto3")], offset)
     offset.set(30 * MINUTE)

@@ -5,19 +5,11 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from conftest import SECRET, Home, every_shell, write_config
-from fakeaws import SERIAL, FakeAws, session_token_reply
+from conftest import Home, default_totp_source, every_shell, totp_file
+from fakeaws import FakeAws, session_token_reply
 from interactive import Shell, marker_setup, open_shell, processes
 
 RENEWED = "ASIARENEWEDSESSION01"
-
-
-def _source(home: Home, tmp_path: Path, path: Path | None = None) -> None:
-    secret = path or tmp_path / "dev.totp"
-    if path is None:
-        secret.write_text(SECRET + "\n")
-        secret.chmod(0o600)
-    write_config(home, f'[profiles.default]\ntotp = "file:{secret}"\nserial = "{SERIAL}"\n')
 
 
 def _until(shell: Shell, done: str) -> str:
@@ -34,7 +26,7 @@ def _until(shell: Shell, done: str) -> str:
 def test_near_its_end_the_session_is_renewed_in_the_background_for_every_shell(
     shell: str, fake_aws: FakeAws, home: Home, tmp_path: Path, shells: list[Shell]
 ) -> None:
-    _source(home, tmp_path)
+    default_totp_source(home, totp_file(tmp_path))
     fake_aws.answers["GetSessionToken"] = session_token_reply()
     margin = {"MFAENV_RENEW_MARGIN": "7200"}  # a 1h session is inside it at once
     first = open_shell(shell, tmp_path, shells, **margin)
@@ -57,7 +49,7 @@ def test_near_its_end_the_session_is_renewed_in_the_background_for_every_shell(
 def test_a_failed_renewal_is_told_once(
     shell: str, fake_aws: FakeAws, home: Home, tmp_path: Path, shells: list[Shell]
 ) -> None:
-    _source(home, tmp_path, path=tmp_path / "missing.totp")
+    default_totp_source(home, tmp_path / "missing.totp")
     fake_aws.answers["GetSessionToken"] = session_token_reply()
     first = open_shell(shell, tmp_path, shells, MFAENV_RENEW_MARGIN="7200")
     first.run("mfa 123456 --duration 1h")

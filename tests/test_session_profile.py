@@ -10,12 +10,7 @@ from pathlib import Path
 from conftest import Home, transcript, write_profile
 from fakeaws import (
     ADMIN,
-    SERIAL,
     FakeAws,
-    assume_role_reply,
-    devices_reply,
-    identity_reply,
-    session_token_reply,
 )
 
 from mfaenv.motoserver import DemoUser
@@ -54,14 +49,8 @@ def test_keys_import_in_a_session_moves_the_keys_of_the_sessions_profile(
 
 
 def test_in_a_role_profiles_session_they_act_on_the_profile_whose_keys_assume_it(
-    fake_aws: FakeAws, home: Home, tmp_path: Path
+    role_aws: FakeAws, home: Home, tmp_path: Path
 ) -> None:
-    fake_aws.answers.update(
-        GetSessionToken=session_token_reply(),
-        AssumeRole=assume_role_reply(),
-        GetCallerIdentity=identity_reply(),
-        ListMFADevices=devices_reply(SERIAL),
-    )
     write_profile(home, "dev", "AKIAFAKEDEVLONGLIVED", "dev/long+secret")
     with home.aws_config.open("a") as out:
         out.write(f"[profile admin]\nrole_arn = {ADMIN}\nsource_profile = dev\n")
