@@ -114,19 +114,30 @@ def write_temp(temp: str, data: bytes, path: str, mode: int = 0o600) -> None:
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     except OSError as err:
         raise MfaEnvError(f"cannot write {path}: {err.strerror}") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-            if mode != 0o600:
-                os.fchmod(handle.fileno(), mode)
-    except OSError as err:
-        unlink_quietly(temp)
-        raise MfaEnvError(f"cannot write {path}: {err.strerror}") from None
-    except BaseException:
-        unlink_quietly(temp)
-        raise
+    with RemovedOnFailure(temp, path), os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+        if mode != 0o600:
+            os.fchmod(handle.fileno(), mode)
+
+
+class RemovedOnFailure:
+    """``with RemovedOnFailure(temp, path):`` whatever fails inside removes the temporary
+    file ``temp``, and an OSError becomes one line that names ``path``. (A class of its
+    own, not contextlib: this module is on the hot paths.)"""
+
+    def __init__(self, temp: str, path: str) -> None:
+        self.temp, self.path = temp, path
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: object, error: BaseException | None, trace: object) -> None:
+        if error is not None:
+            unlink_quietly(self.temp)
+            if isinstance(error, OSError):
+                raise MfaEnvError(f"cannot write {self.path}: {error.strerror}") from None
 
 
 def write_private(path: StrPath, data: bytes, *, own_directory: bool = True) -> None:
@@ -140,14 +151,8 @@ def write_private(path: StrPath, data: bytes, *, own_directory: bool = True) -> 
         private_dir(os.path.dirname(path) or ".")
     temp = _temp_name(path)
     write_temp(temp, data, path)
-    try:
+    with RemovedOnFailure(temp, path):
         os.replace(temp, path)
-    except OSError as err:
-        unlink_quietly(temp)
-        raise MfaEnvError(f"cannot write {path}: {err.strerror}") from None
-    except BaseException:
-        unlink_quietly(temp)
-        raise
 
 
 def unlink_quietly(path: str) -> None:

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 from mfaenv.clock import SYSTEM, Clock
 from mfaenv.errors import MfaEnvError
-from mfaenv.files import remove_left_temps, unlink_quietly, write_temp
+from mfaenv.files import RemovedOnFailure, remove_left_temps, unlink_quietly, write_temp
 
 TRIES = 8
 QUIET = 0.1  # a file written less than this long ago may still be being written
@@ -193,17 +193,11 @@ def _replace(target: str, path: str, data: bytes, seen: Seen | None) -> bool:
     head, name = os.path.split(target)
     temp = os.path.join(head, f".{name}{TEMP_TAG}{os.getpid()}-{os.urandom(4).hex()}.tmp")
     write_temp(temp, data, path, seen.mode if seen is not None else 0o600)
-    try:
+    with RemovedOnFailure(temp, path):
         if _snapshot(target, path) != seen or _open_for_writing(target):
             unlink_quietly(temp)
             return False
         os.replace(temp, target)  # the folder is not synced: write_private does not either
-    except OSError as err:
-        unlink_quietly(temp)
-        raise MfaEnvError(f"cannot write {path}: {err.strerror}") from None
-    except BaseException:
-        unlink_quietly(temp)
-        raise
     return True
 
 
