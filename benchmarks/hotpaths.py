@@ -770,13 +770,7 @@ def _first_line(argv: Sequence[str], env: Mapping[str, str]) -> str:
 
 
 def describe(python: Path, env: Mapping[str, str]) -> list[str]:
-    cpu = "unknown cpu"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    nproc = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    nproc, cpu = mdpage.cpus()
     versions = _first_line(
         [
             str(python),

@@ -24,8 +24,8 @@ def today() -> str:
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
 
 
-def machine() -> str:
-    """One line: the date, the system, the CPUs and the load, as the run saw them."""
+def cpus() -> tuple[int | None, str]:
+    """How many CPUs this process may use, and their model name."""
     cpu = "unknown cpu"
     with contextlib.suppress(OSError):
         for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
@@ -33,6 +33,12 @@ def machine() -> str:
                 cpu = line.split(":", 1)[1].strip()
                 break
     nproc = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return nproc, cpu
+
+
+def machine() -> str:
+    """One line: the date, the system, the CPUs and the load, as the run saw them."""
+    nproc, cpu = cpus()
     return (
         f"Run on {today()}: {platform.system()} {platform.release()} {platform.machine()}, "
         f"{nproc} CPUs ({cpu}), load average {os.getloadavg()[0]:.2f}, "
