@@ -25,16 +25,14 @@ _SHELL_ONLY = tuple(verb.name for verb in VERBS if verb.kind == "shell")
 _TYPED = typed_verbs("mfa")
 
 
-def _single(text: str) -> str:
-    """``text`` in single quotes for bash and zsh."""
-    return "'" + text.replace("'", "'\\''") + "'"
+_single = get_shell("zsh").quote  # one word of zsh, taken literally
 
 
 def _fish_single(text: str) -> str:
     """``text`` as one word of fish: bare where fish_indent would leave it bare."""
     if text and all(char.isalnum() or char in "-_./" for char in text):
         return text
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    return get_shell("fish").quote(text)
 
 
 def _capital(text: str) -> str:
