@@ -67,8 +67,8 @@ def fast_parse(argv: Sequence[str]) -> Args | None:
                 value = next(rest, "-")
                 if value.startswith("-"):
                     return None
-            if value == "--" or (option == "--shell" and value not in SHELL_NAMES):
-                return None  # argparse takes -- out of values; it names the choices
+            if option == "--shell" and value not in SHELL_NAMES:
+                return None  # argparse names the choices
             values[valued[option]] = value
         elif words and split:
             return None
