@@ -19,8 +19,8 @@ def run(args: Args, clock: Clock) -> int:
     from mfaenv.reuse import SHORT_FOR_SDKS
 
     state = ShellState.from_process()
-    request = build_request(args, state.without(SESSION))
-    session, reused = lasting_session(request, state.without(SESSION), clock=clock)
+    environ = state.without(SESSION)
+    session, reused = lasting_session(build_request(args, environ), environ, clock=clock)
     if not reused and session.expires - clock.now() < SHORT_FOR_SDKS:
         warn(
             f"this session lasts {format_remaining(remaining(session.expires, clock.now()))}: "

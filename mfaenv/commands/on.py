@@ -22,9 +22,10 @@ def run(args: Args, clock: Clock) -> int:
     shell = get_shell(str(args.shell))
     state = ShellState.from_process()
     state.stash_with(SESSION)  # a stash too large to hand back: refused before a code is spent
-    request = build_request(args, state.without(SESSION))
+    environ = state.without(SESSION)
+    request = build_request(args, environ)
     cache = Cache(clock=clock)
-    session, reused = obtain_session(request, state.without(SESSION), clock=clock, cache=cache)
+    session, reused = obtain_session(request, environ, clock=clock, cache=cache)
     # The shell follows this cache name from this session on (mfaenv.follow).
     emit(shell.render(holding(state, session, cache.marker_path(request.cache_name))))
     left = format_remaining(remaining(session.expires, clock.now()))
